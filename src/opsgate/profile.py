@@ -1,0 +1,230 @@
+"""The environment profile: YAML loading, `${ENV}` interpolation, schema and readable errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from opsgate.redact import Redactor
+from opsgate.targets import Strict, Target
+from opsgate.targets.http import HttpTarget
+from opsgate.units import Duration
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message names the file, key path and expectation."""
+
+
+class Defaults(Strict):
+    timeout: Duration = 10.0
+    retries: int = Field(default=0, ge=0, le=10)
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    per_host_concurrency: int = Field(default=32, ge=1, le=1024)
+
+
+class Demo(Strict):
+    """The bundled demo target, started by the plugin for the run when a profile asks for it."""
+
+    port: int = Field(default=8642, ge=1, le=65535)
+    https_port: int = Field(default=8643, ge=1, le=65535)
+    ca_bundle: str = "reports/demo-ca.pem"
+    broken: bool = False
+
+
+class Profile(Strict):
+    name: str
+    description: str | None = None
+    defaults: Defaults = Defaults()
+    secrets: list[str] = []
+    demo: Demo | None = None
+    http: list[HttpTarget] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Profile:
+        for section, targets in self.sections():
+            seen: set[str] = set()
+            for index, target in enumerate(targets):
+                if target.name in seen:
+                    raise ValueError(
+                        f"{section}[{index}].name: duplicate target name {target.name!r}"
+                    )
+                seen.add(target.name)
+        return self
+
+    def sections(self) -> Iterator[tuple[str, list[Target]]]:
+        for field in type(self).model_fields:
+            value = getattr(self, field)
+            if isinstance(value, list) and (not value or isinstance(value[0], Target)):
+                yield field, value
+
+    def targets(self, kind_section: str) -> list[Target]:
+        return list(getattr(self, kind_section, []))
+
+    def timeout_of(self, target: Target) -> float:
+        return target.timeout if target.timeout is not None else self.defaults.timeout
+
+    def retries_of(self, target: Target) -> int:
+        return target.retries if target.retries is not None else self.defaults.retries
+
+
+_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def resolve_profile_path(name_or_path: str, profiles_dir: Path) -> Path:
+    """A path as given when it names a file, else `profiles_dir/NAME.yaml`."""
+    given = Path(name_or_path)
+    if given.suffix in (".yaml", ".yml") or given.is_file():
+        if not given.is_file():
+            raise ProfileError(f"profile file {name_or_path} does not exist")
+        return given
+    candidate = profiles_dir / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
+    known = sorted(p.stem for p in profiles_dir.glob("*.yaml")) if profiles_dir.is_dir() else []
+    raise ProfileError(
+        f"no profile named {name_or_path!r}: {candidate} does not exist"
+        + (f" (available: {', '.join(known)})" if known else "")
+    )
+
+
+def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Profile, Redactor]:
+    """Read, interpolate and validate a profile; the redactor knows every secret it holds."""
+    environ = dict(os.environ) if environ is None else environ
+    raw = _read_yaml(path)
+    secret_names = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
+    redactor = Redactor()
+    data = _interpolate(raw, (), path, environ, {str(n) for n in secret_names}, redactor)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
+    redactor.learn_from(profile.model_dump(mode="python"))
+    return profile, redactor
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read profile: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProfileError(f"{path}: {where}invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: expected a mapping of sections at the top, got {_kind(data)}")
+    return data
+
+
+def _interpolate(
+    value: Any, loc: tuple[str | int, ...], path: Path, environ: dict[str, str],
+    secret_names: set[str], redactor: Redactor,
+) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _interpolate(v, (*loc, str(k)), path, environ, secret_names, redactor)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _interpolate(v, (*loc, i), path, environ, secret_names, redactor)
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in environ:
+            resolved = environ[name]
+        elif default is not None:
+            resolved = default
+        else:
+            raise ProfileError(
+                f"{path}: {format_loc(loc)}: environment variable {name} is not set "
+                f"(export it, or write ${{{name}:-default}})"
+            )
+        if name in secret_names:
+            redactor.add(resolved)
+        return resolved
+
+    return _VARIABLE.sub(substitute, value)
+
+
+def format_loc(loc: tuple[str | int, ...]) -> str:
+    """`('http', 2, 'expect', 'status')` -> `http[2].expect.status`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe_validation(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        lines.append(f"{path}: {format_loc(loc)}: {_expectation(error, loc)}")
+    return "\n".join(lines)
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the chosen union member ("function-before[...]", "int") into the loc.
+    return isinstance(part, str) and ("[" in part or part in {"int", "str", "float", "list"})
+
+
+def _expectation(error: Any, loc: tuple[str | int, ...]) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    message = message.removeprefix("Value error, ")
+    if kind == "value_error":
+        return message
+    return f"{message[0].lower()}{message[1:]} (got {_short(error.get('input'))})"
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model: Any = Profile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__

@@ -1,0 +1,50 @@
+"""Profile models of each check kind's targets: pydantic only, no drivers, cheap to import."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsgate.units import Duration
+
+Suite = Literal["smoke", "daily", "weekly", "monthly", "premaintenance"]
+SUITES: tuple[str, ...] = ("smoke", "daily", "weekly", "monthly", "premaintenance")
+Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
+
+
+class Strict(BaseModel):
+    """Base of every profile model: unknown keys are errors, never silently ignored checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(Strict):
+    """What every target of every kind accepts."""
+
+    kind: ClassVar[str] = "target"
+    default_suites: ClassVar[tuple[str, ...]] = ("daily",)
+    intrusive: ClassVar[bool] = False
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
+    suites: list[Suite] | None = None
+    timeout: Duration | None = None
+    retries: int | None = Field(default=None, ge=0, le=10)
+    runbook: str | None = None
+    severity: Severity = "normal"
+    description: str | None = None
+
+    @property
+    def effective_suites(self) -> tuple[str, ...]:
+        return tuple(self.suites) if self.suites is not None else self.default_suites
+
+    @property
+    def host_key(self) -> str:
+        """Which service this target loads, for the per-host concurrency limit."""
+        return f"{self.kind}:{self.name}"
+
+    def __repr__(self) -> str:
+        # Reports (allure parameters, junit) show reprs: never let a field value leak there.
+        return f"<{self.kind} target {self.name!r}>"
+
+    __str__ = __repr__

@@ -1,0 +1,143 @@
+"""Profile model of `http:` targets: one request, its expectations, its security-header policy."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from opsgate.targets import Strict, Target
+from opsgate.units import DurationThreshold, Size
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {url!r}")
+    return url
+
+
+class JsonCondition(Strict):
+    """A condition on one value inside a JSON body, addressed by a dotted path (`a.b[0].c`)."""
+
+    path: str
+    equals: Any = None
+    one_of: list[Any] | None = Field(default=None, alias="in")
+    min: float | None = None
+    max: float | None = None
+    matches: str | None = None
+    exists: bool = True
+
+    _valid_matches = field_validator("matches")(lambda cls, v: v and _valid_regex(v))
+
+
+class Expect(Strict):
+    status: int | list[int] | str = "2xx"
+    json_subset: Any = Field(default=None, alias="json")
+    json_path: list[JsonCondition] = []
+    body_matches: list[str] = []
+    body_forbids: list[str] = []
+    headers: dict[str, str] = {}
+    headers_absent: list[str] = []
+    response_time: DurationThreshold | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _status_shape(cls, value: int | list[int] | str) -> int | list[int] | str:
+        if isinstance(value, str) and not re.fullmatch(r"[1-5]xx", value):
+            raise ValueError(f"expected a status code, a list of codes or a class like '2xx', got {value!r}")
+        return value
+
+    @field_validator("body_matches", "body_forbids")
+    @classmethod
+    def _regexes(cls, patterns: list[str]) -> list[str]:
+        return [_valid_regex(p) for p in patterns]
+
+    @field_validator("headers")
+    @classmethod
+    def _header_regexes(cls, headers: dict[str, str]) -> dict[str, str]:
+        return {name: _valid_regex(p) for name, p in headers.items()}
+
+    def accepts_status(self, status: int) -> bool:
+        if isinstance(self.status, int):
+            return status == self.status
+        if isinstance(self.status, list):
+            return status in self.status
+        return str(status)[0] == self.status[0]
+
+
+class BasicAuth(Strict):
+    username: str
+    password: str
+
+
+Grade = Literal["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
+GRADES: tuple[str, ...] = ("A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F")
+
+
+class SecurityHeadersPolicy(Strict):
+    """`baseline` rules, adjusted: extra required/forbidden headers, relaxed rules, a minimum grade."""
+
+    base: Literal["baseline", "none"] = "baseline"
+    require: dict[str, str | None] = {}
+    forbid: list[str] = []
+    relax: list[str] = []
+    min_grade: Grade | None = None
+    hsts_min_age: int = 15552000
+    hsts_recommended_age: int = 31536000
+
+    @field_validator("require")
+    @classmethod
+    def _require_regexes(cls, headers: dict[str, str | None]) -> dict[str, str | None]:
+        return {name: (p and _valid_regex(p)) for name, p in headers.items()}
+
+
+class HttpTarget(Target):
+    kind: ClassVar[str] = "http"
+    default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
+
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    body_json: Any = None
+    basic_auth: BasicAuth | None = None
+    bearer_token: str | None = None
+    follow_redirects: bool = True
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    ca_bundle: str | None = None
+    insecure: bool = False
+    max_body: Size = 1024 * 1024
+    expect: Expect = Expect()
+    security_headers: Literal["baseline"] | SecurityHeadersPolicy | None = None
+
+    _url = field_validator("url")(lambda cls, v: _http_url(v))
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpTarget:
+        if self.body is not None and self.body_json is not None:
+            raise ValueError("give either 'body' or 'body_json', not both")
+        if self.insecure and self.ca_bundle:
+            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
+        return self
+
+    @property
+    def host_key(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+    @property
+    def header_policy(self) -> SecurityHeadersPolicy | None:
+        if self.security_headers == "baseline":
+            return SecurityHeadersPolicy()
+        return self.security_headers

@@ -1,0 +1,155 @@
+"""Human units in profiles: durations, byte sizes, rates and warn/crit thresholds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+_DURATION_UNITS = {
+    "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0,
+}
+_SIZE_UNITS = {
+    "": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+}
+_NUMBER_WITH_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*$")
+
+
+def _split(text: str, what: str, example: str) -> tuple[float, str]:
+    match = _NUMBER_WITH_UNIT.match(text)
+    if not match:
+        raise ValueError(f"expected a {what} such as {example!r}, got {text!r}")
+    return float(match.group(1)), match.group(2).lower()
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `250ms`, `10s`, `2m`, `36h`, `7d`, `1w` or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration such as '500ms' or '10s', got {value!r}")
+    if isinstance(value, int | float):
+        number, unit = float(value), "s"
+    elif isinstance(value, str):
+        number, unit = _split(value, "duration", "500ms")
+        unit = unit or "s"
+    else:
+        raise ValueError(f"expected a duration such as '500ms' or '10s', got {value!r}")
+    if unit not in _DURATION_UNITS:
+        raise ValueError(
+            f"unknown duration unit {unit!r} in {value!r} (use one of {', '.join(_DURATION_UNITS)})"
+        )
+    return number * _DURATION_UNITS[unit]
+
+
+def parse_size(value: Any) -> float:
+    """Bytes from `500MB`, `2GiB`, `512kb` or a bare number of bytes."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size such as '500MB', got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a size such as '500MB', got {value!r}")
+    number, unit = _split(value, "size", "500MB")
+    if unit not in _SIZE_UNITS:
+        raise ValueError(f"unknown size unit {unit!r} in {value!r} (use B, kB, MB, GB, KiB, MiB, GiB)")
+    return number * _SIZE_UNITS[unit]
+
+
+def parse_number(value: Any) -> float:
+    """A plain number; a string like `80%` is read as 0.8."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    """Short human text for a duration: `420ms`, `3.2s`, `5m`, `36h`, `12d`."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 120:
+        return f"{seconds:.3g}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g}m"
+    if seconds < 172800:
+        return f"{seconds / 3600:.3g}h"
+    return f"{seconds / 86400:.3g}d"
+
+
+def format_size(size: float) -> str:
+    """Short human text for a byte count, in binary units."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024:
+            return f"{size:.4g}{unit}"
+        size /= 1024
+    return f"{size:.4g}TiB"
+
+
+def format_number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A warn and/or crit limit. Whether a limit is a ceiling or a floor is the check's choice."""
+
+    warn: float | None = None
+    crit: float | None = None
+
+    def breach(self, value: float, *, floor: bool = False) -> str | None:
+        """`"crit"`, `"warn"` or None for a value judged against this threshold."""
+        def crosses(limit: float | None) -> bool:
+            return limit is not None and (value < limit if floor else value > limit)
+
+        if crosses(self.crit):
+            return "crit"
+        if crosses(self.warn):
+            return "warn"
+        return None
+
+
+def _threshold_reader(parse: Callable[[Any], float]) -> Callable[[Any], Threshold]:
+    def read(value: Any) -> Threshold:
+        if isinstance(value, Threshold):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - {"warn", "crit"}
+            if unknown:
+                raise ValueError(
+                    f"a threshold takes only 'warn' and 'crit', not {', '.join(sorted(unknown))}"
+                )
+            if not value:
+                raise ValueError("a threshold needs 'warn', 'crit' or both")
+            return Threshold(
+                warn=None if value.get("warn") is None else parse(value["warn"]),
+                crit=None if value.get("crit") is None else parse(value["crit"]),
+            )
+        return Threshold(crit=parse(value))
+
+    return read
+
+
+def _threshold_dump(threshold: Threshold) -> dict[str, float | None]:
+    return {"warn": threshold.warn, "crit": threshold.crit}
+
+
+def _annotated(parse: Callable[[Any], float]) -> Any:
+    return Annotated[Threshold, BeforeValidator(_threshold_reader(parse)),
+                     PlainSerializer(_threshold_dump)]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[float, BeforeValidator(parse_size)]
+NumberThreshold = _annotated(parse_number)
+DurationThreshold = _annotated(parse_duration)
+SizeThreshold = _annotated(parse_size)
