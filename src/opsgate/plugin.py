@@ -1,1 +1,307 @@
-"""The pytest plugin (under construction)."""
+"""The opsgate pytest plugin: every hook lives here.
+
+Options and markers, profile loading, parametrization of `checks/` by the profile's targets,
+starting probes concurrently once collection is done, redaction of reports, and the run summary.
+Heavy modules (pydantic, drivers) are imported only when a profile is in use.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from opsgate.check import MARKER
+
+if TYPE_CHECKING:
+    from opsgate.profile import Profile
+    from opsgate.redact import Redactor
+    from opsgate.report import RunSummary
+    from opsgate.runner import ProbeCall, ProbeRunner
+    from opsgate.verdict import Verdict
+
+SUITE_MARKERS = {
+    "smoke": "post-deploy smoke gate: fast checks that decide whether a deploy stays",
+    "daily": "the daily morning check",
+    "weekly": "weekly tasks (certificates, security headers, capacity)",
+    "monthly": "monthly tasks",
+    "premaintenance": "verification before a maintenance window",
+    "intrusive": "sends traffic with side effects (test webhook events, load); opt in knowingly",
+}
+_NO_TARGETS = object()  # parameter of a check whose section the profile leaves empty
+
+
+@dataclass
+class State:
+    """What one run knows, kept in `config.stash` rather than in globals."""
+
+    profile: Profile | None = None
+    profile_path: Path | None = None
+    redactor: Redactor | None = None
+    runner: ProbeRunner | None = None
+    summary: RunSummary | None = None
+    reports_dir: Path | None = None
+    strict: bool = False
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+
+STATE = pytest.StashKey[State]()
+CALL = pytest.StashKey["ProbeCall"]()
+VERDICT = pytest.StashKey["Verdict"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opsgate", "opsgate runbook checks")
+    group.addoption("--profile", default=os.environ.get("OPSGATE_PROFILE"), metavar="NAME_OR_PATH",
+                    help="environment profile: profiles/NAME.yaml or a path (env OPSGATE_PROFILE)")
+    group.addoption("--reports-dir", default=None, metavar="DIR",
+                    help="where junit.xml, allure-results/, summary.json and summary.md go "
+                         "(default: reports/ under the rootdir)")
+    group.addoption("--opsgate-strict", action="store_true", default=False,
+                    help="treat warn thresholds as failures (a strict gate)")
+    group.addoption("--opsgate-concurrency", type=int, default=None, metavar="N",
+                    help="probes in flight at once (default: profile defaults.concurrency, 64)")
+    group.addoption("--opsgate-per-host", type=int, default=None, metavar="N",
+                    help="probes in flight per host (default: profile "
+                         "defaults.per_host_concurrency, 32)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in SUITE_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    config.addinivalue_line("markers", f"{MARKER}(section, probe): an opsgate check (internal)")
+    state = State(strict=config.getoption("opsgate_strict"))
+    config.stash[STATE] = state
+    if config.getoption("profile"):
+        _load(config, state)
+
+
+def _load(config: pytest.Config, state: State) -> None:
+    from opsgate.profile import ProfileError, load_profile, resolve_profile_path
+    from opsgate.report import RunSummary
+
+    try:
+        state.profile_path = resolve_profile_path(
+            config.getoption("profile"), config.rootpath / "profiles")
+        state.profile, state.redactor = load_profile(state.profile_path)
+    except ProfileError as error:
+        raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
+    reports = config.getoption("reports_dir")
+    state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
+    state.reports_dir.mkdir(parents=True, exist_ok=True)
+    state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
+    if _controls_the_run(config):
+        config.pluginmanager.register(_SummaryHooks(state.summary), "opsgate-summary")
+    _wire_reports(config, state.reports_dir)
+    if config.option.tbstyle == "auto":
+        # The on-call engineer needs the finding, not our call stack.
+        config.option.tbstyle = "short"
+    if _controls_the_run(config) and not config.option.collectonly and state.profile.demo:
+        _start_demo(config, state)
+
+
+def _controls_the_run(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(reports_dir / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        config.option.allure_report_dir = str(reports_dir / "allure-results")
+        # Only the controller cleans: xdist workers share the directory.
+        config.option.clean_alluredir = _controls_the_run(config)
+
+
+def _start_demo(config: pytest.Config, state: State) -> None:
+    from opsgate.demo import DemoError, DemoProcess
+
+    demo = state.profile.demo if state.profile else None
+    assert demo is not None
+    process = DemoProcess(port=demo.port, https_port=demo.https_port,
+                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken)
+    try:
+        process.start()
+    except DemoError as error:
+        raise pytest.UsageError(f"opsgate: {error}") from None
+    config.add_cleanup(process.stop)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is None:
+        return
+    state = metafunc.config.stash[STATE]
+    targets = _targets_for(state, marker.kwargs)
+    if not targets:
+        metafunc.parametrize("target", [_NO_TARGETS], ids=["no-targets"])
+        return
+    metafunc.parametrize("target", [
+        pytest.param(target, id=target.name, marks=_marks_for(target, marker.kwargs))
+        for target in targets
+    ])
+
+
+def _targets_for(state: State, spec: dict[str, Any]) -> list[Any]:
+    if state.profile is None:
+        return []
+    applies = spec.get("applies")
+    return [t for t in state.profile.targets(spec["section"]) if applies is None or applies(t)]
+
+
+def _marks_for(target: Any, spec: dict[str, Any]) -> list[pytest.MarkDecorator]:
+    suites = target.suites if target.suites is not None else (spec["suites"]
+                                                              or target.default_suites)
+    marks = [getattr(pytest.mark, suite) for suite in suites]
+    if spec["intrusive"] or target.intrusive:
+        marks.append(pytest.mark.intrusive)
+    return marks
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[STATE]
+    checks = [item for item in items if item.get_closest_marker(MARKER)]
+    if checks and state.profile is None:
+        raise pytest.UsageError(
+            "opsgate checks need a profile: pass --profile NAME (a file in profiles/) or "
+            "--profile path/to/profile.yaml, or set OPSGATE_PROFILE; try `pytest --profile local`"
+        )
+    # A kind the profile does not use yields no items at all, not a wall of skips.
+    items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
+    if state.profile is None:
+        return
+    from opsgate.runner import ProbeCall
+
+    for item in items:
+        marker = item.get_closest_marker(MARKER)
+        if marker is not None:
+            target = _param(item)
+            item.stash[CALL] = ProbeCall(
+                probe=marker.kwargs["probe"], target=target,
+                timeout=state.profile.timeout_of(target), retries=state.profile.retries_of(target),
+            )
+
+
+def _param(item: pytest.Item) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("target") if callspec else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    state = config.stash[STATE]
+    if state.profile is None or config.option.collectonly:
+        return
+    from opsgate.runner import ProbeRunner
+
+    defaults = state.profile.defaults
+    state.runner = ProbeRunner(
+        concurrency=config.getoption("opsgate_concurrency") or defaults.concurrency,
+        per_host=config.getoption("opsgate_per_host") or defaults.per_host_concurrency,
+    )
+    config.add_cleanup(state.runner.shutdown)
+    if _controls_the_run(config):
+        # Under xdist each worker collects everything but runs a share: probe lazily there.
+        state.runner.start([item.stash[CALL] for item in session.items if CALL in item.stash])
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
+    """Returns a function giving the probe's facts for this check's target, or failing."""
+    state = request.config.stash[STATE]
+    call = request.node.stash[CALL]
+    assert state.runner is not None and state.redactor is not None
+
+    def observe_target() -> Any:
+        __tracebackhide__ = True
+        outcome = state.runner.outcome(call)
+        request.node.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
+        if outcome.error is not None:
+            raise _redacted(outcome.error, state.redactor, call.target)
+        return outcome.value
+
+    return observe_target
+
+
+def _redacted(error: BaseException, redactor: Redactor, target: Any) -> BaseException:
+    message = redactor.redact(str(error))
+    if target.runbook:
+        message += f"\nRunbook: {target.runbook}"
+    try:
+        return type(error)(message)
+    except TypeError:
+        return RuntimeError(f"{type(error).__name__}: {message}")
+
+
+@pytest.fixture
+def verdict(request: pytest.FixtureRequest) -> Verdict:
+    """Collects this check's findings; the check calls `verdict.conclude()` last."""
+    from opsgate.evidence import allure_attach, label_test
+    from opsgate.verdict import Verdict
+
+    state = request.config.stash[STATE]
+    target = request.node.stash[CALL].target
+    label_test(target, request.node.originalname.removeprefix("test_"))
+    found = Verdict(
+        target=target, redactor=state.redactor, strict=state.strict, attach=allure_attach,
+        publish=lambda name, value: request.node.user_properties.append((name, value)),
+    )
+    request.node.stash[VERDICT] = found
+    return found
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    result = yield
+    found = pyfuncitem.stash.get(VERDICT, None)
+    if found is not None and not found.concluded:
+        raise RuntimeError(f"{pyfuncitem.nodeid} never called verdict.conclude(): it cannot fail")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None],
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    state = item.config.stash[STATE]
+    if CALL not in item.stash or state.redactor is None:
+        return report
+    from opsgate.report import classify, redact_report
+
+    redact_report(report, state.redactor)
+    outcome = classify(report, call)
+    if outcome is not None:
+        report.user_properties.append(("opsgate_outcome", outcome))
+    return report
+
+
+class _SummaryHooks:
+    """Feeds every test report (the controller's, under xdist) into the run summary."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.summary.add(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[STATE]
+    if state.summary is None or state.reports_dir is None or not _controls_the_run(session.config):
+        return
+    if session.config.option.collectonly:
+        return
+    state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash[STATE]
+    if state.summary is not None and state.summary.checks and _controls_the_run(config):
+        state.summary.print_table(terminalreporter, state.reports_dir)

@@ -1,0 +1,25 @@
+"""The decorator that turns a test function in `checks/` into an opsgate check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from opsgate.targets import Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+MARKER = "opsgate_check"
+
+
+def check(
+    section: str, *, probe: str, applies: Callable[[Target], bool] | None = None,
+    suites: tuple[str, ...] | None = None, intrusive: bool = False,
+) -> Callable[[F], F]:
+    """Parametrize the check by the profile's `section` targets; `probe` ("module:function")
+    gathers the facts the check judges. `applies` picks targets, `suites` overrides the kind's
+    default suites, `intrusive` adds the `intrusive` marker."""
+    return pytest.mark.opsgate_check(  # type: ignore[no-any-return]
+        section=section, probe=probe, applies=applies, suites=suites, intrusive=intrusive,
+    )

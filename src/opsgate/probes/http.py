@@ -1,0 +1,205 @@
+"""HTTP probe: one request with a bounded body read; facts only, failures mapped by phase."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from opsgate.errors import (
+    ProbeConfigError,
+    ProbeFailure,
+    ProbeTimeout,
+    ProtocolFailure,
+    TlsFailure,
+    Unreachable,
+)
+from opsgate.targets.http import HttpTarget
+
+_CHUNK = 64 * 1024
+_EXCERPT = 2048
+_clients: dict[tuple[str | None, bool, int], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """What one request returned, with the body cut at the target's `max_body`."""
+
+    method: str
+    url: str
+    final_url: str
+    status: int
+    reason: str
+    http_version: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    truncated: bool
+    elapsed: float
+    redirects: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def https(self) -> bool:
+        return self.final_url.startswith("https://")
+
+    def header(self, name: str) -> str | None:
+        values = self.header_values(name)
+        return ", ".join(values) if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    @cached_property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; a ProtocolFailure with an excerpt when it is not."""
+        if self.truncated:
+            raise ProtocolFailure(
+                f"{self.method} {self.url}: body exceeds max_body ({len(self.body)} bytes read) "
+                "so it cannot be parsed as JSON; raise max_body if the response is meant to be large"
+            )
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ProtocolFailure(
+                f"{self.method} {self.url}: expected a JSON body, got "
+                f"{self.header('content-type') or 'no content type'}: {exc.args[0]}; "
+                f"body starts {self.text[:120]!r}"
+            ) from None
+
+    def evidence(self) -> str:
+        """The response as a person would read it in curl -i: status, headers, body excerpt."""
+        hops = "".join(f"-> {status} {url}\n" for status, url in self.redirects)
+        head = "\n".join(f"{k}: {v}" for k, v in self.headers)
+        excerpt = self.text[:_EXCERPT] + ("\n[... cut]" if len(self.body) > _EXCERPT else "")
+        return (f"{hops}{self.http_version} {self.status} {self.reason}  ({self.elapsed * 1000:.0f} ms)"
+                f"\n{head}\n\n{excerpt}")
+
+
+def fetch(target: HttpTarget, timeout: float) -> HttpResponse:
+    """Send the target's request and read at most `max_body` bytes within `timeout` seconds."""
+    client = _client_for(target)
+    request = client.build_request(
+        target.method, target.url, headers=_request_headers(target),
+        content=target.body, json=target.body_json,
+        timeout=httpx.Timeout(timeout),
+    )
+    started = time.perf_counter()
+    try:
+        response = client.send(request, stream=True, follow_redirects=target.follow_redirects)
+        try:
+            body, truncated = _read_capped(response, int(target.max_body), started + timeout)
+        finally:
+            response.close()
+    except httpx.HTTPError as exc:
+        raise _failure(target, exc, timeout) from None
+    elapsed = time.perf_counter() - started
+    return HttpResponse(
+        method=target.method, url=target.url, final_url=str(response.url),
+        status=response.status_code, reason=response.reason_phrase,
+        http_version=response.http_version, headers=list(response.headers.multi_items()),
+        body=body, truncated=truncated, elapsed=elapsed,
+        redirects=[(r.status_code, r.headers.get("location", "")) for r in response.history],
+    )
+
+
+def _read_capped(response: httpx.Response, limit: int, deadline: float) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+        if time.perf_counter() > deadline:
+            raise httpx.ReadTimeout("body still arriving when the timeout ran out")
+    return b"".join(chunks), False
+
+
+def _request_headers(target: HttpTarget) -> dict[str, str]:
+    headers = {"User-Agent": "opsgate", **target.headers}
+    if target.bearer_token:
+        headers["Authorization"] = f"Bearer {target.bearer_token}"
+    elif target.basic_auth:
+        pair = f"{target.basic_auth.username}:{target.basic_auth.password}".encode()
+        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
+    return headers
+
+
+def _client_for(target: HttpTarget) -> httpx.Client:
+    """Clients are shared per TLS setting so checks of one service reuse connections."""
+    key = (target.ca_bundle, target.insecure, target.max_redirects)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = httpx.Client(
+                verify=_verify(target), max_redirects=target.max_redirects,
+                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
+            )
+            _clients[key] = client
+        return client
+
+
+def _verify(target: HttpTarget) -> ssl.SSLContext | bool:
+    if target.insecure:
+        return False
+    if target.ca_bundle is None:
+        return ssl.create_default_context()
+    bundle = Path(target.ca_bundle)
+    if not bundle.is_file():
+        raise ProbeConfigError(f"http {target.name}: ca_bundle {bundle} does not exist")
+    return ssl.create_default_context(cafile=str(bundle))
+
+
+def _failure(target: HttpTarget, exc: httpx.HTTPError, timeout: float) -> ProbeFailure:
+    where = f"{target.method} {target.url}"
+    parts = urlsplit(target.url)
+    endpoint = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return ProtocolFailure(
+            f"{where}: redirect loop, more than {target.max_redirects} redirects "
+            "(check the server's redirect rules, e.g. an HTTP->HTTPS rule behind a TLS proxy)"
+        )
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ProbeTimeout(f"{where}: no connection to {endpoint} within {timeout:g}s")
+    if isinstance(exc, httpx.TimeoutException):
+        return ProbeTimeout(
+            f"{where}: no complete response within {timeout:g}s (the service hangs or is overloaded)"
+        )
+    cause = _root_cause(exc)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return TlsFailure(f"{where}: TLS handshake failed: {cause.verify_message}")
+    if isinstance(cause, ssl.SSLError):
+        return TlsFailure(f"{where}: TLS handshake failed: {cause.reason or cause}")
+    if isinstance(cause, socket.gaierror):
+        return Unreachable(
+            f"{where}: DNS lookup of {parts.hostname} failed: {cause.strerror} (check the DNS records)"
+        )
+    if isinstance(cause, ConnectionRefusedError):
+        return Unreachable(f"{where}: connection refused by {endpoint}: is the service running?")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return ProtocolFailure(f"{where}: the server broke the HTTP protocol: {exc}")
+    return Unreachable(f"{where}: {type(exc).__name__}: {cause or exc}")
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    seen: BaseException | None = exc
+    deepest: BaseException | None = None
+    while seen is not None:
+        if isinstance(seen, OSError):
+            deepest = seen
+        seen = seen.__cause__ or seen.__context__
+    return deepest

@@ -1,0 +1,141 @@
+"""Judging a probe's facts: collect every finding, then fail once with all of them.
+
+A check records measurements against thresholds and adds findings; `conclude()` raises one
+AssertionError listing every crit finding (with the runbook step) and emits a ThresholdWarning
+for each warn-only finding, so the on-call engineer sees the whole picture in one failure.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from opsgate import ThresholdWarning
+from opsgate.redact import Redactor
+from opsgate.targets import Target
+from opsgate.units import Threshold, format_number
+
+Level = Literal["ok", "warn", "crit"]
+Attach = Callable[[str, str, str], None]
+PROPERTY = "opsgate"
+
+
+@dataclass
+class Measurement:
+    name: str
+    value: float | str | None
+    display: str
+    warn: float | None = None
+    crit: float | None = None
+    bound: Literal["max", "min"] | None = None
+    level: Level = "ok"
+
+
+@dataclass
+class Finding:
+    level: Literal["warn", "crit"]
+    message: str
+
+
+@dataclass
+class Verdict:
+    """The findings of one check on one target."""
+
+    target: Target
+    redactor: Redactor = field(default_factory=Redactor)
+    strict: bool = False
+    attach: Attach | None = None
+    publish: Callable[[str, str], None] | None = None
+    measurements: list[Measurement] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    concluded: bool = False
+
+    def __repr__(self) -> str:
+        return f"<verdict on {self.target.kind} {self.target.name!r}: {len(self.findings)} finding(s)>"
+
+    def measure(
+        self, name: str, value: float, threshold: Threshold | None, *, floor: bool = False,
+        fmt: Callable[[float], str] = format_number, advice: str = "",
+    ) -> Level:
+        """Record a value and judge it against a ceiling (or a floor); returns its level."""
+        level: Level = (threshold.breach(value, floor=floor) if threshold else None) or "ok"
+        self.measurements.append(Measurement(
+            name=name, value=value, display=fmt(value),
+            warn=threshold.warn if threshold else None, crit=threshold.crit if threshold else None,
+            bound=("min" if floor else "max") if threshold else None, level=level,
+        ))
+        if threshold and level != "ok":
+            limit = threshold.crit if level == "crit" else threshold.warn
+            relation = "below the minimum" if floor else "above the limit"
+            text = f"{name} is {fmt(value)}, {relation} {fmt(limit or 0.0)} ({level})"
+            self._add(level, f"{text}: {advice}" if advice else text)
+        return level
+
+    def note(self, name: str, value: float | str | None, display: str | None = None) -> None:
+        """Record a fact for the summary without judging it."""
+        shown = display if display is not None else (
+            value if isinstance(value, str) else format_number(value or 0.0))
+        self.measurements.append(Measurement(name=name, value=value, display=str(shown)))
+
+    def fail(self, message: str) -> None:
+        self._add("crit", message)
+
+    def warn(self, message: str) -> None:
+        self._add("warn", message)
+
+    def evidence(self, name: str, text: str, mime: str = "text/plain") -> None:
+        if self.attach is not None:
+            self.attach(name, self.redactor.redact(text), mime)
+
+    @property
+    def level(self) -> Level:
+        levels = {f.level for f in self.findings}
+        return "crit" if "crit" in levels else ("warn" if "warn" in levels else "ok")
+
+    def conclude(self) -> None:
+        """Publish the measurements, warn for warn findings, fail on crit ones (all at once)."""
+        __tracebackhide__ = True
+        self.concluded = True
+        self._publish()
+        if self.level == "crit":
+            raise AssertionError(self.failure_message())
+        for finding in self.findings:
+            warnings.warn(ThresholdWarning(self._label(finding.message)), stacklevel=2)
+
+    def failure_message(self) -> str:
+        crits = [f.message for f in self.findings if f.level == "crit"]
+        others = [f"(warn) {f.message}" for f in self.findings if f.level == "warn"]
+        lines = crits + others
+        if len(lines) == 1:
+            body = lines[0]
+        else:
+            body = f"{len(crits)} problem(s):\n" + "\n".join(f"  - {line}" for line in lines)
+        return self.redactor.redact(self._label(body) + self._runbook())
+
+    def _add(self, level: Literal["warn", "crit"], message: str) -> None:
+        self.findings.append(Finding("crit" if self.strict else level, message))
+
+    def _label(self, message: str) -> str:
+        return f"{self.target.kind} {self.target.name}: {message}"
+
+    def _runbook(self) -> str:
+        return f"\nRunbook: {self.target.runbook}" if self.target.runbook else ""
+
+    def _publish(self) -> None:
+        if self.publish is None:
+            return
+        payload = {
+            "level": self.level,
+            "measurements": [asdict(m) for m in self.measurements],
+            "findings": [asdict(f) for f in self.findings],
+        }
+        self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """A short repr for messages: long values are cut, never dumped whole."""
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
