@@ -37,12 +37,16 @@ def lookup(document: Any, path: str) -> Any:
     walked = ""
     for part in parse_path(path):
         step = f"[{part}]" if isinstance(part, int) else (f".{part}" if walked else part)
-        if isinstance(part, int) and isinstance(current, list) and -len(current) <= part < len(current):
-            current = current[part]
-        elif isinstance(part, str) and isinstance(current, dict) and part in current:
+        if _has(current, part):
             current = current[part]
         else:
             found = type(current).__name__ if current is not None else "null"
             raise PathMissing(f"{walked + step} does not exist ({walked or 'the document'} is a {found})")
         walked += step
     return current
+
+
+def _has(container: Any, part: str | int) -> bool:
+    if isinstance(part, int):
+        return isinstance(container, list) and -len(container) <= part < len(container)
+    return isinstance(container, dict) and part in container

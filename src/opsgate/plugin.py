@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from opsgate.profile import Profile
     from opsgate.redact import Redactor
     from opsgate.report import RunSummary
-    from opsgate.runner import ProbeCall, ProbeRunner
+    from opsgate.runner import ProbeRunner
     from opsgate.verdict import Verdict
 
 SUITE_MARKERS = {
