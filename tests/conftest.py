@@ -1,0 +1,39 @@
+"""Shared fixtures of the project's own tests (they need no profile)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parent.parent
+
+RunChecks = Callable[..., pytest.RunResult]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def run_checks(pytester: pytest.Pytester) -> RunChecks:
+    """Run the repo's `checks/` in a subprocess against a profile given as YAML text.
+
+    `run_checks(yaml_text, "-m", "smoke")` -> RunResult; reports land in `pytester.path/reports`.
+    """
+    shutil.copytree(REPO / "checks", pytester.path / "checks")
+    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+
+    def run(profile: str, *args: str) -> pytest.RunResult:
+        path = pytester.path / "profile.yaml"
+        path.write_text(textwrap.dedent(profile))
+        return pytester.runpytest_subprocess(f"--profile={path}", "-p", "no:cacheprovider", *args)
+
+    return run
