@@ -110,12 +110,9 @@ class Assessment:
         """The breakdown as an aligned plain-text table, ending with the score and grade."""
         width = max([len("test"), *(len(line.test) for line in self.breakdown)])
         rows = [f"{'test':<{width}}  {'modifier':>8}  reason"]
-        rows += [
-            f"{line.test:<{width}}  {line.modifier:>+8d}  {line.reason}"
-            if line.modifier
-            else f"{line.test:<{width}}  {0:>8d}  {line.reason}"
-            for line in self.breakdown
-        ]
+        for line in self.breakdown:
+            modifier = f"{line.modifier:+d}" if line.modifier else "0"
+            rows.append(f"{line.test:<{width}}  {modifier:>8}  {line.reason}")
         rows.append(f"score {self.score}, grade {self.grade}")
         return "\n".join(rows)
 
@@ -253,8 +250,10 @@ def _parse_hsts(values: list[str]) -> _Hsts | None:
     """Parse Strict-Transport-Security; None when absent, `problem` set when invalid."""
     if not values:
         return None
-    if len(values) > 1 or "," in values[0]:
-        return _Hsts(None, False, f"is set {max(len(values), 2)} times")
+    if len(values) > 1:
+        return _Hsts(None, False, f"is sent {len(values)} times")
+    if "," in values[0]:
+        return _Hsts(None, False, "contains a comma (set twice by the server and a proxy?)")
     max_age: int | None = None
     include_subdomains = False
     problem: str | None = None
@@ -277,7 +276,12 @@ def _parse_hsts(values: list[str]) -> _Hsts | None:
 # ---------------------------------------------------------------------------------------------
 # Shared definitions
 
-_REFERRER_PRIVATE = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
+_REFERRER_PRIVATE = (
+    "no-referrer",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+)
 _REFERRER_LEAKY = ("origin", "origin-when-cross-origin", "unsafe-url", "no-referrer-when-downgrade")
 _CSP_BROAD = frozenset(
     {"ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*", "https://*.*"}
@@ -347,14 +351,16 @@ def _rule_hsts(h: _Headers, policy: SecurityHeadersPolicy, https: bool) -> list[
     example = f"'Strict-Transport-Security: max-age={recommended}; includeSubDomains'"
     hsts = _parse_hsts(h.all("Strict-Transport-Security"))
     if hsts is None:
-        return [HeaderFinding("hsts", "crit", f"Strict-Transport-Security is missing: add {example}")]
+        return [
+            HeaderFinding("hsts", "crit", f"Strict-Transport-Security is missing: add {example}")
+        ]
     if hsts.problem is not None or hsts.max_age is None:
         return [
             HeaderFinding(
                 "hsts",
                 "crit",
-                f"Strict-Transport-Security {hsts.problem}, so browsers ignore it: "
-                f"send it once, e.g. {example}",
+                f"Strict-Transport-Security {hsts.problem}: send exactly one valid header, "
+                f"e.g. {example}",
             )
         ]
     findings: list[HeaderFinding] = []
@@ -408,14 +414,18 @@ def _rule_csp(h: _Headers) -> list[HeaderFinding]:
             else "is missing"
         )
         return [
-            HeaderFinding("csp", "crit", f"Content-Security-Policy {what}: add e.g. \"{_RECOMMENDED_CSP}\"")
+            HeaderFinding(
+                "csp", "crit", f'Content-Security-Policy {what}: add e.g. "{_RECOMMENDED_CSP}"'
+            )
         ]
     findings: list[HeaderFinding] = []
     scripts = _script_sources(csp)
     if scripts is not None:
         unsafe = [k for k in ("'unsafe-inline'", "'unsafe-eval'") if k in scripts]
         if unsafe:
-            where = "script-src" if "script-src" in csp.directives else "default-src (no script-src)"
+            where = (
+                "script-src" if "script-src" in csp.directives else "default-src (no script-src)"
+            )
             findings.append(
                 HeaderFinding(
                     "csp",
@@ -582,9 +592,7 @@ def _rule_required(h: _Headers, policy: SecurityHeadersPolicy) -> list[HeaderFin
             findings.append(
                 HeaderFinding("required", "crit", f"required header {name} is missing: send it")
             )
-        elif pattern is not None and not any(
-            re.search(pattern, v, re.IGNORECASE) for v in values
-        ):
+        elif pattern is not None and not any(re.search(pattern, v, re.IGNORECASE) for v in values):
             findings.append(
                 HeaderFinding(
                     "required",
@@ -722,7 +730,9 @@ def _test_cors(h: _Headers) -> ScoreLine:
 
 
 def _test_redirection() -> ScoreLine:
-    return ScoreLine("redirection", 0, "not evaluated (needs the http:// to https:// redirect chain)")
+    return ScoreLine(
+        "redirection", 0, "not evaluated (needs the http:// to https:// redirect chain)"
+    )
 
 
 def _test_referrer_policy(h: _Headers) -> ScoreLine:
@@ -748,11 +758,15 @@ def _test_hsts(h: _Headers, https: bool) -> ScoreLine:
         return ScoreLine(name, -20, f"header invalid: {hsts.problem}")
     if hsts.max_age < _OBSERVATORY_SIX_MONTHS:
         return ScoreLine(name, -10, f"max-age={hsts.max_age} is less than six months")
-    return ScoreLine(name, 0, f"max-age={hsts.max_age}, at least six months (preload list not consulted)")
+    return ScoreLine(
+        name, 0, f"max-age={hsts.max_age}, at least six months (preload list not consulted)"
+    )
 
 
 def _test_sri() -> ScoreLine:
-    return ScoreLine("subresource-integrity", 0, "not evaluated (needs the HTML body and its scripts)")
+    return ScoreLine(
+        "subresource-integrity", 0, "not evaluated (needs the HTML body and its scripts)"
+    )
 
 
 def _test_x_content_type_options(h: _Headers) -> ScoreLine:
