@@ -78,12 +78,14 @@ def serve(config: DemoConfig, exit_on_stdin_eof: bool = False) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     tls = make_tls_context(config.ca_bundle)
-    servers = [listen(config.host, config.http_port, state)]
+    servers = [listen(config.host, config.port, state)]
     running: list[DemoServer] = []
     try:
         servers.append(listen(config.host, config.https_port, state, tls))
         for server in servers:
-            threading.Thread(target=server.serve_forever, name="demo-listener", daemon=True).start()
+            threading.Thread(
+                target=_serve, args=(server,), name="demo-listener", daemon=True
+            ).start()
             running.append(server)
         if exit_on_stdin_eof:
             threading.Thread(target=_wait_for_eof, args=(stop,), daemon=True).start()
@@ -97,6 +99,11 @@ def serve(config: DemoConfig, exit_on_stdin_eof: bool = False) -> None:
             server.shutdown()
         for server in servers:
             server.server_close()
+
+
+def _serve(server: DemoServer) -> None:
+    # A short poll interval keeps shutdown() (and so DemoProcess.stop()) quick.
+    server.serve_forever(poll_interval=0.05)
 
 
 def _wait_for_eof(stop: threading.Event) -> None:

@@ -1,6 +1,6 @@
 """`DemoProcess`: the demo target in a child process, started and stopped from Python.
 
-    with DemoProcess(DemoConfig(http_port=0, https_port=0)) as demo:
+    with DemoProcess(DemoConfig(port=0, https_port=0)) as demo:
         httpx.get(demo.http_url + "/health")
         httpx.get(demo.https_url + "/", verify=demo.ssl_context())
 
@@ -23,9 +23,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from opsgate.demo.app import DemoConfig, DemoError
 
@@ -36,7 +37,9 @@ STOP_GRACE_SECONDS = 5.0
 class DemoProcess:
     """Runs `python -m opsgate.demo` for the given config; a context manager, or start()/stop().
 
-    `ca_bundle=None` in the config writes the CA to a temporary directory removed on stop.
+    Keyword arguments other than `startup_timeout` and `env` override fields of `config`, so
+    `DemoProcess(port=0, https_port=0, broken=True)` works without building a DemoConfig.
+    `ca_bundle=None` writes the CA to a temporary directory removed on stop.
     `env` adds to (or overrides) the child's environment, e.g. OPSGATE_DEMO_REDIS_URL.
     """
 
@@ -44,10 +47,19 @@ class DemoProcess:
         self,
         config: DemoConfig | None = None,
         *,
+        host: str | None = None,
+        port: int | None = None,
+        https_port: int | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        broken: bool | None = None,
         startup_timeout: float = 15.0,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.config = config or DemoConfig()
+        given = {"host": host, "port": port, "https_port": https_port, "broken": broken}
+        overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        if ca_bundle is not None:
+            overrides["ca_bundle"] = Path(ca_bundle)
+        self.config = replace(config or DemoConfig(), **overrides)
         self.startup_timeout = startup_timeout
         self.env = dict(env or {})
         self._proc: subprocess.Popen[bytes] | None = None
@@ -157,7 +169,7 @@ class DemoProcess:
             "--host",
             c.host,
             "--port",
-            str(c.http_port),
+            str(c.port),
             "--https-port",
             str(c.https_port),
             "--ca-bundle",
@@ -177,10 +189,9 @@ class DemoProcess:
             try:
                 line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise DemoError(
-                    f"demo target did not become ready within {self.startup_timeout:g} s"
-                    f"{self._stderr_tail()}"
-                ) from None
+                waited = f"{self.startup_timeout:g} s"
+                message = f"demo target did not become ready within {waited}"
+                raise DemoError(message + self._stderr_tail()) from None
             if line is None:
                 raise DemoError(self._exit_reason())
             match = READY.match(line.strip())
