@@ -247,9 +247,10 @@ def verdict(request: pytest.FixtureRequest) -> Verdict:
 
     state = request.config.stash[STATE]
     target = request.node.stash[CALL].target
-    label_test(target, request.node.originalname.removeprefix("test_"))
+    check = request.node.originalname.removeprefix("test_")
+    label_test(target, check)
     found = Verdict(
-        target=target, redactor=state.redactor, strict=state.strict, attach=allure_attach,
+        target=target, check=check, redactor=state.redactor, strict=state.strict, attach=allure_attach,
         publish=lambda name, value: request.node.user_properties.append((name, value)),
     )
     request.node.stash[VERDICT] = found

@@ -174,7 +174,8 @@ def _describe_validation(path: Path, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-        lines.append(f"{path}: {format_loc(loc)}: {_expectation(error, loc)}")
+        where = f"{format_loc(loc)}: " if loc else ""  # top-level validators name their own keys
+        lines.append(f"{path}: {where}{_expectation(error, loc)}")
     return "\n".join(lines)
 
 

@@ -171,7 +171,7 @@ class RunSummary:
                                                                for o in OUTCOMES))
         for record in self.checks.values():
             if record.outcome in ("warn", "fail", "error"):
-                first = self._problem_text(record).splitlines()[0][:160]
+                first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
         if reports_dir is not None:
@@ -189,6 +189,13 @@ def _crash_message(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
     return re.sub(r"^(?:[\w.]+\.)?(?:AssertionError|[A-Z]\w+): ", "", text, count=1)
+
+
+def _one_line(text: str) -> str:
+    """A multi-finding message folded onto one line: its findings joined by `; `."""
+    lines = text.splitlines()
+    findings = [line.strip().removeprefix("- ") for line in lines[1:] if line.strip().startswith("- ")]
+    return "; ".join(findings) if findings else lines[0] if lines else ""
 
 
 def _cell(text: str) -> str:

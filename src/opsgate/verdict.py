@@ -45,6 +45,7 @@ class Verdict:
     """The findings of one check on one target."""
 
     target: Target
+    check: str = ""
     redactor: Redactor = field(default_factory=Redactor)
     strict: bool = False
     attach: Attach | None = None
@@ -119,7 +120,7 @@ class Verdict:
         self.findings.append(Finding("crit" if self.strict else level, message))
 
     def _label(self, message: str) -> str:
-        return f"{self.target.kind} {self.target.name}: {message}"
+        return f"{self.check or self.target.kind} {self.target.name}: {message}"
 
     def _runbook(self) -> str:
         return f"\nRunbook: {self.target.runbook}" if self.target.runbook else ""

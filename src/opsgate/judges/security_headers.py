@@ -51,7 +51,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from opsgate.targets.http import GRADES, SecurityHeadersPolicy
+from opsgate.probes.http import HttpResponse
+from opsgate.targets.http import GRADES, HttpTarget, SecurityHeadersPolicy
+from opsgate.verdict import Verdict
 
 __all__ = [
     "RULES",
@@ -61,6 +63,7 @@ __all__ = [
     "assess",
     "grade_at_least",
     "grade_for_score",
+    "judge_security_headers",
     "validate_rule_ids",
 ]
 
@@ -894,3 +897,22 @@ def assess(
     ]
     score = _score(breakdown)
     return Assessment(findings, score, grade_for_score(score), breakdown)
+
+
+def judge_security_headers(target: HttpTarget, response: HttpResponse, verdict: Verdict) -> None:
+    """Every header finding of the target's policy, plus its minimum Observatory grade."""
+    policy = target.header_policy
+    if policy is None:
+        return
+    assessment = assess(response.headers, https=response.https, policy=policy)
+    verdict.evidence("security headers", assessment.breakdown_table())
+    verdict.evidence("response headers", "\n".join(f"{k}: {v}" for k, v in response.headers))
+    verdict.note("observatory score", assessment.score)
+    verdict.note("grade", assessment.grade)
+    for finding in assessment.findings:
+        (verdict.fail if finding.level == "crit" else verdict.warn)(finding.message)
+    if policy.min_grade and not grade_at_least(assessment.grade, policy.min_grade):
+        verdict.fail(
+            f"grade {assessment.grade} (score {assessment.score}) is below the minimum "
+            f"{policy.min_grade}; the score breakdown is in the report"
+        )

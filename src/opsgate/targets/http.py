@@ -96,6 +96,13 @@ class SecurityHeadersPolicy(Strict):
     hsts_min_age: int = 15552000
     hsts_recommended_age: int = 31536000
 
+    @field_validator("relax")
+    @classmethod
+    def _known_rules(cls, rules: list[str]) -> list[str]:
+        from opsgate.judges.security_headers import validate_rule_ids  # the rules live there
+
+        return validate_rule_ids(rules)
+
     @field_validator("require")
     @classmethod
     def _require_regexes(cls, headers: dict[str, str | None]) -> dict[str, str | None]:

@@ -1,0 +1,95 @@
+"""Profile loading: interpolation, defaults, secrets, and a table of invalid profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from opsgate.profile import ProfileError, load_profile, resolve_profile_path
+from opsgate.units import Threshold
+
+INVALID = sorted((Path(__file__).parent / "profiles" / "invalid").glob("*.yaml"))
+REPO_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+
+
+def expected_error(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# error: "), f"{path} must start with '# error: <message>'"
+    return first.removeprefix("# error: ")
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_profile_names_file_key_and_expectation(path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    assert expected_error(path) in message
+
+
+@pytest.mark.parametrize("path", sorted(REPO_PROFILES.rglob("*.yaml")),
+                         ids=lambda p: str(p.relative_to(REPO_PROFILES)))
+def test_every_shipped_profile_loads(path: Path) -> None:
+    profile, _ = load_profile(path, environ={})
+    assert profile.name
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_are_inherited_and_overridable(tmp_path: Path) -> None:
+    profile, _ = load_profile(write(tmp_path, """
+name: x
+defaults: {timeout: 3s, retries: 2}
+http:
+  - {name: a, url: "http://127.0.0.1:1/"}
+  - {name: b, url: "http://127.0.0.1:1/", timeout: 250ms, retries: 0}
+"""), environ={})
+    a, b = profile.http
+    assert (profile.timeout_of(a), profile.retries_of(a)) == (3.0, 2)
+    assert (profile.timeout_of(b), profile.retries_of(b)) == (0.25, 0)
+
+
+def test_interpolation_with_default_and_escape(tmp_path: Path) -> None:
+    profile, _ = load_profile(write(tmp_path, """
+name: x
+http:
+  - {name: a, url: "http://${HOST}:${PORT:-8080}/price?$$cur=eur"}
+"""), environ={"HOST": "127.0.0.1"})
+    assert profile.http[0].url == "http://127.0.0.1:8080/price?$cur=eur"
+
+
+def test_declared_secrets_and_credentials_are_redacted(tmp_path: Path) -> None:
+    _, redactor = load_profile(write(tmp_path, """
+name: x
+secrets: [ADMIN_API_KEY]
+http:
+  - name: a
+    url: "http://deploy:hunter22@127.0.0.1:1/?key=${ADMIN_API_KEY}"
+    headers: {X-Trace: "${ADMIN_API_KEY}"}
+    bearer_token: tok-123456
+"""), environ={"ADMIN_API_KEY": "s3cr3t-value"})
+    text = "got s3cr3t-value and tok-123456 from http://deploy:hunter22@127.0.0.1:1/"
+    assert redactor.redact(text) == "got *** and *** from http://deploy:***@127.0.0.1:1/"
+
+
+def test_threshold_forms(tmp_path: Path) -> None:
+    profile, _ = load_profile(write(tmp_path, """
+name: x
+http:
+  - {name: a, url: "http://127.0.0.1:1/", expect: {response_time: 2s}}
+  - {name: b, url: "http://127.0.0.1:1/", expect: {response_time: {warn: 500ms, crit: 2s}}}
+"""), environ={})
+    assert profile.http[0].expect.response_time == Threshold(crit=2.0)
+    assert profile.http[1].expect.response_time == Threshold(warn=0.5, crit=2.0)
+
+
+def test_profile_by_name_lists_the_known_ones(tmp_path: Path) -> None:
+    (tmp_path / "staging.yaml").write_text("name: staging\n")
+    assert resolve_profile_path("staging", tmp_path) == tmp_path / "staging.yaml"
+    with pytest.raises(ProfileError, match=r"no profile named 'prod'.*\(available: staging\)"):
+        resolve_profile_path("prod", tmp_path)
