@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 import socket
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from opsgate.demo import DemoProcess
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
@@ -37,3 +39,17 @@ def run_checks(pytester: pytest.Pytester) -> RunChecks:
         return pytester.runpytest_subprocess(f"--profile={path}", "-p", "no:cacheprovider", *args)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def demo() -> Iterator[DemoProcess]:
+    """The bundled demo target on free ports, healthy."""
+    with DemoProcess(port=0, https_port=0) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def broken_demo() -> Iterator[DemoProcess]:
+    """The bundled demo target on free ports, misbehaving on purpose."""
+    with DemoProcess(port=0, https_port=0, broken=True) as process:
+        yield process
