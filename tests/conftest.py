@@ -30,13 +30,18 @@ def run_checks(pytester: pytest.Pytester) -> RunChecks:
 
     `run_checks(yaml_text, "-m", "smoke")` -> RunResult; reports land in `pytester.path/reports`.
     """
+    pytester._monkeypatch.delenv("OPSGATE_PROFILE", raising=False)
     shutil.copytree(REPO / "checks", pytester.path / "checks")
     (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
 
-    def run(profile: str, *args: str) -> pytest.RunResult:
-        path = pytester.path / "profile.yaml"
-        path.write_text(textwrap.dedent(profile))
-        return pytester.runpytest_subprocess(f"--profile={path}", "-p", "no:cacheprovider", *args)
+    def run(profile: str | None, *args: str) -> pytest.RunResult:
+        """`profile=None` runs without one."""
+        chosen: list[str] = []
+        if profile is not None:
+            path = pytester.path / "profile.yaml"
+            path.write_text(textwrap.dedent(profile))
+            chosen = [f"--profile={path}"]
+        return pytester.runpytest_subprocess(*chosen, "-p", "no:cacheprovider", *args)
 
     return run
 

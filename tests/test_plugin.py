@@ -1,0 +1,180 @@
+"""The plugin end to end in a subprocess: profile option, markers, ids, verdicts, reports."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+
+from opsgate.demo import DemoProcess
+from tests.conftest import RunChecks
+
+SECRET = "s3cr3t-admin-key-42"
+
+
+def suite_profile(demo: DemoProcess) -> str:
+    return f"""
+        name: plugin-test
+        defaults: {{timeout: 3s}}
+        http:
+          - name: api-health
+            url: {demo.http_url}/health
+            expect: {{status: 200, json: {{status: ok, redis: true}}}}
+          - name: nightly
+            url: {demo.http_url}/status/200
+            suites: [daily]
+          - name: frontend
+            url: {demo.https_url}/
+            ca_bundle: {demo.ca_bundle}
+            security_headers: baseline
+    """
+
+
+def test_no_profile_is_a_usage_error_that_says_how(run_checks: RunChecks) -> None:
+    result = run_checks(None)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*opsgate checks need a profile: pass --profile NAME*"])
+
+
+def test_collect_only_lists_readable_ids_and_sends_nothing(run_checks: RunChecks) -> None:
+    with DemoProcess(port=0, https_port=0) as quiet:
+        result = run_checks(suite_profile(quiet), "--collect-only", "-q")
+        metrics = httpx.get(f"{quiet.http_url}/metrics").text
+    assert result.ret == 0
+    counted = [line for line in metrics.splitlines() if line.startswith("demo_http_requests_total{")]
+    assert counted == [], f"collect-only sent traffic: {counted}"
+    result.stdout.fnmatch_lines([
+        "checks/test_http.py::test_http?api-health?",
+        "checks/test_http.py::test_http?nightly?",
+        "checks/test_http.py::test_http?frontend?",
+        "checks/test_security_headers.py::test_security_headers?frontend?",
+    ])
+
+
+def test_smoke_marker_selects_exactly_the_smoke_checks(
+    run_checks: RunChecks, demo: DemoProcess,
+) -> None:
+    result = run_checks(suite_profile(demo), "-m", "smoke", "-v")
+    result.assert_outcomes(passed=2, deselected=2)
+    result.stdout.fnmatch_lines(["*test_http?api-health? PASSED*", "*test_http?frontend? PASSED*"])
+    assert "nightly" not in result.stdout.str().split("deselected")[-1]
+
+
+def test_weekly_runs_the_security_headers_by_default(run_checks: RunChecks, demo: DemoProcess) -> None:
+    result = run_checks(suite_profile(demo), "-m", "weekly", "-v")
+    result.assert_outcomes(passed=1, deselected=3)
+    result.stdout.fnmatch_lines(["*test_security_headers?frontend? PASSED*"])
+
+
+def test_unused_kinds_make_no_noise(run_checks: RunChecks, demo: DemoProcess) -> None:
+    result = run_checks(f"""
+        name: only-http
+        http: [{{name: a, url: "{demo.http_url}/health"}}]
+    """, "-rs")
+    result.assert_outcomes(passed=1)
+    assert "skipped" not in result.stdout.str()
+
+
+def test_warn_passes_with_a_warning_and_strict_modes_fail(
+    run_checks: RunChecks, demo: DemoProcess,
+) -> None:
+    profile = f"""
+        name: warn
+        http:
+          - name: slowish
+            url: {demo.http_url}/slow?ms=150
+            expect: {{response_time: {{warn: 50ms, crit: 5s}}}}
+    """
+    lenient = run_checks(profile)
+    lenient.assert_outcomes(passed=1, warnings=1)
+    lenient.stdout.fnmatch_lines(["*ThresholdWarning: http slowish: response time is *ms, above the "
+                                  "limit 50ms (warn)*", "WARN  http?slowish?: *"])
+    strict = run_checks(profile, "--opsgate-strict")
+    strict.assert_outcomes(failed=1)
+    as_error = run_checks(profile, "-W", "error::opsgate.ThresholdWarning")
+    as_error.assert_outcomes(failed=1)
+
+
+def test_reports_are_written_and_secrets_never_leak(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADMIN_API_KEY", SECRET)
+    result = run_checks(f"""
+        name: reports
+        secrets: [ADMIN_API_KEY]
+        http:
+          - name: admin
+            url: {demo.http_url}/status/503?key=${{ADMIN_API_KEY}}
+            headers: {{X-Admin-API-Key: "${{ADMIN_API_KEY}}"}}
+            runbook: https://runbooks.example/admin
+          - name: health
+            url: {demo.http_url}/health
+    """)
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*status 503 Service Unavailable, expected 2xx*",
+                                 "*Runbook: https://runbooks.example/admin*"])
+    reports = pytester.path / "reports"
+    texts = {"stdout": result.stdout.str()}
+    for path in [reports / "junit.xml", reports / "summary.json", reports / "summary.md",
+                 *(reports / "allure-results").iterdir()]:
+        texts[str(path)] = path.read_text(errors="replace")
+    assert not [where for where, text in texts.items() if SECRET in text]
+
+    summary = json.loads((reports / "summary.json").read_text())
+    assert summary["schema"] == "opsgate.summary/1" and summary["profile"] == "reports"
+    assert summary["totals"] == {"pass": 1, "warn": 0, "fail": 1, "error": 0, "skip": 0}
+    failed = next(c for c in summary["checks"] if c["target"] == "admin")
+    assert failed["check"] == "http" and failed["outcome"] == "fail"
+    assert "status 503" in failed["message"]
+    assert ET.parse(reports / "junit.xml").getroot().find(".//testcase") is not None
+    assert "| fail | http | admin |" in (reports / "summary.md").read_text()
+    results = [json.loads(p.read_text()) for p in (reports / "allure-results").glob("*-result.json")]
+    assert {r["status"] for r in results} == {"passed", "failed"}
+
+
+def test_broken_configuration_reads_as_error_not_fail(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+) -> None:
+    result = run_checks(f"""
+        name: misconfigured
+        http: [{{name: a, url: "{demo.https_url}/", ca_bundle: /nonexistent/ca.pem}}]
+    """)
+    result.assert_outcomes(failed=1)
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert summary["checks"][0]["outcome"] == "error"
+    assert "ca_bundle /nonexistent/ca.pem does not exist" in summary["checks"][0]["message"]
+
+
+def test_invalid_profile_is_a_usage_error(run_checks: RunChecks) -> None:
+    result = run_checks("""
+        name: bad
+        http: [{name: a, url: "http://127.0.0.1:1/", expect: {status: ok}}]
+    """)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([
+        "*opsgate profile error:*",
+        "*profile.yaml: http?0?.expect.status: expected a status code, a list of codes or a class "
+        "like '2xx', got 'ok'",
+    ])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_markers_are_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.smoke: post-deploy smoke gate*",
+                                 "@pytest.mark.premaintenance:*", "@pytest.mark.intrusive:*"])
+
+
+def test_xdist_gives_the_same_verdicts(run_checks: RunChecks, demo: DemoProcess,
+                                       pytester: pytest.Pytester) -> None:
+    result = run_checks(suite_profile(demo) + f"""
+          - name: down
+            url: {demo.http_url}/status/500
+    """, "-n", "2")
+    result.assert_outcomes(passed=4, failed=1)
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert summary["totals"]["pass"] == 4 and summary["totals"]["fail"] == 1
