@@ -13,7 +13,10 @@ from pydantic import Field, ValidationError, model_validator
 
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
+from opsgate.targets.dns import DnsTarget
 from opsgate.targets.http import HttpTarget
+from opsgate.targets.tls import TlsTarget
+from opsgate.targets.webhook import WebhookTarget
 from opsgate.units import Duration
 
 
@@ -44,6 +47,9 @@ class Profile(Strict):
     secrets: list[str] = []
     demo: Demo | None = None
     http: list[HttpTarget] = []
+    tls: list[TlsTarget] = []
+    dns: list[DnsTarget] = []
+    webhooks: list[WebhookTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:

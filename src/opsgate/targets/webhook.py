@@ -1,0 +1,85 @@
+"""Profile model of `webhooks:` targets: an endpoint whose signing secret must match ours."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+
+from opsgate.targets import Strict, Target
+from opsgate.units import Duration
+
+Scheme = Literal["stripe", "github", "shopify", "standard", "hmac"]
+
+
+class HmacScheme(Strict):
+    """A generic signature: `header: prefix + encode(HMAC-digest(secret, body))`."""
+
+    header: str = "X-Signature"
+    digest: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = ""
+
+
+class WebhookTarget(Target):
+    """POSTs a test event signed with `secret` (expects 2xx) and with a wrong one (expects 4xx)."""
+
+    kind: ClassVar[str] = "webhook"
+    default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
+    intrusive: ClassVar[bool] = True
+
+    url: str
+    scheme: Scheme
+    secret: str = Field(min_length=1)
+    event_type: str = "opsgate.ping"
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = {}
+    hmac: HmacScheme | None = None
+    reject_stale: bool = False
+    stale_by: Duration = 3600.0
+    ca_bundle: str | None = None
+    insecure: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL with a host, got {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WebhookTarget:
+        if self.hmac is not None and self.scheme != "hmac":
+            raise ValueError(f"'hmac' settings apply only to scheme 'hmac', not {self.scheme!r}")
+        if self.reject_stale and self.scheme not in ("stripe", "standard"):
+            raise ValueError(
+                f"'reject_stale' needs a signed timestamp: scheme {self.scheme!r} has none "
+                "(use 'stripe' or 'standard')"
+            )
+        if self.scheme == "standard" and not _standard_secret_ok(self.secret):
+            raise ValueError("a 'standard' webhook secret must be 'whsec_' followed by base64")
+        if self.insecure and self.ca_bundle:
+            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
+        return self
+
+    @property
+    def hmac_scheme(self) -> HmacScheme:
+        return self.hmac or HmacScheme()
+
+    @property
+    def host_key(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def _standard_secret_ok(secret: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
