@@ -13,8 +13,11 @@ from pydantic import Field, ValidationError, model_validator
 
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
+from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.http import HttpTarget
+from opsgate.targets.queue import QueueTarget
+from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
 from opsgate.units import Duration
@@ -48,6 +51,9 @@ class Profile(Strict):
     demo: Demo | None = None
     http: list[HttpTarget] = []
     tls: list[TlsTarget] = []
+    redis: list[RedisTarget] = []
+    databases: list[DatabaseTarget] = []
+    queues: list[QueueTarget] = []
     dns: list[DnsTarget] = []
     webhooks: list[WebhookTarget] = []
 
