@@ -16,6 +16,8 @@ from opsgate.targets import Strict, Target
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.http import HttpTarget
+from opsgate.targets.latency import LatencyTarget
+from opsgate.targets.metrics import MetricsTarget
 from opsgate.targets.queue import QueueTarget
 from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
@@ -56,6 +58,8 @@ class Profile(Strict):
     queues: list[QueueTarget] = []
     dns: list[DnsTarget] = []
     webhooks: list[WebhookTarget] = []
+    latency: list[LatencyTarget] = []
+    metrics: list[MetricsTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
