@@ -1,0 +1,189 @@
+"""PostgreSQL probe (psycopg 3): one read-only session, catalog queries only."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
+
+from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements
+from opsgate.targets._urls import endpoint
+from opsgate.targets.database import DatabaseTarget
+
+_SETTINGS = """
+SELECT current_setting('max_connections')::int,
+       current_setting('superuser_reserved_connections')::int,
+       coalesce(current_setting('reserved_connections', true), '0')::int,
+       pg_is_in_recovery(), version()
+"""
+_STATES = """
+SELECT coalesce(state, 'unknown'), count(*)::int FROM pg_stat_activity
+WHERE backend_type = 'client backend' GROUP BY 1
+"""
+_IDLE_IN_TRANSACTION = """
+SELECT pid, coalesce(usename, '?'), extract(epoch FROM now() - state_change)::float8, coalesce(query, '')
+FROM pg_stat_activity
+WHERE state IN ('idle in transaction', 'idle in transaction (aborted)') AND pid <> pg_backend_pid()
+ORDER BY state_change LIMIT 1
+"""
+_LONGEST_QUERY = """
+SELECT pid, coalesce(usename, '?'), extract(epoch FROM now() - query_start)::float8, coalesce(query, '')
+FROM pg_stat_activity
+WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+ORDER BY query_start LIMIT 1
+"""
+_REPLICATION_LAG = """
+SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,
+       (SELECT status FROM pg_stat_wal_receiver LIMIT 1)
+"""
+_LARGEST_TABLES = """
+SELECT n.nspname || '.' || c.relname, pg_total_relation_size(c.oid)::float8
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%%'
+ORDER BY 2 DESC LIMIT %s
+"""
+_HAS_PG_STAT_STATEMENTS = "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'"
+_SLOWEST = """
+SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 300), calls::int8, (mean_exec_time / 1000)::float8
+FROM pg_stat_statements WHERE calls >= %s ORDER BY mean_exec_time DESC LIMIT 10
+"""
+
+
+def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
+    """Facts of the server behind `target.url`, every statement bounded by `timeout`."""
+    where = f"postgresql {endpoint(target.url, 5432)}"
+    with session(target.url, timeout, where) as cur:
+        cur.execute(_SETTINGS)
+        max_connections, superuser_reserved, reserved, in_recovery, version = cur.fetchone()
+        cur.execute(_STATES)
+        states = {state: count for state, count in cur.fetchall()}
+        lag, problem = _replication(cur) if in_recovery else (None, None)
+        return DatabaseFacts(
+            engine="postgresql", endpoint=where.split(" ", 1)[1], version=version.split(" on ")[0],
+            connections=sum(states.values()),
+            connection_limit=max_connections - superuser_reserved - reserved,
+            max_connections=max_connections, reserved=superuser_reserved + reserved, states=states,
+            idle_in_transaction=_session(cur, _IDLE_IN_TRANSACTION),
+            longest_query=_session(cur, _LONGEST_QUERY),
+            is_replica=bool(in_recovery), replication_lag=lag, replication_problem=problem,
+            largest_tables=_largest(cur, target.largest_tables),
+            queries={q.name: _scalar(cur, q.query) for q in target.queries},
+        )
+
+
+def slow_statements(target: DatabaseTarget, timeout: float) -> SlowStatements:
+    """The slowest statements by mean time from pg_stat_statements, when it is installed."""
+    where = f"postgresql {endpoint(target.url, 5432)}"
+    with session(target.url, timeout, where) as cur:
+        cur.execute(_HAS_PG_STAT_STATEMENTS)
+        if not cur.fetchone()[0]:
+            return SlowStatements(unavailable=(
+                "pg_stat_statements is not installed in this database: add it to "
+                "shared_preload_libraries and run CREATE EXTENSION pg_stat_statements"))
+        try:
+            cur.execute(_SLOWEST, (target.slow_statement_min_calls,))
+        except pgerrors.ObjectNotInPrerequisiteState as exc:  # extension without the preload
+            return SlowStatements(unavailable=f"pg_stat_statements is not collecting: {exc}".strip())
+        return SlowStatements(rows=[(q, int(c), float(m)) for q, c, m in cur.fetchall()])
+
+
+@contextmanager
+def session(url: str, timeout: float, where: str) -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor on a read-only autocommit session with connect and statement timeouts."""
+    options = (f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)} "
+               f"-c lock_timeout={int(timeout * 1000)}")
+    given = conninfo_to_dict(url).get("options")
+    try:
+        with psycopg.connect(
+            url, connect_timeout=max(2, math.ceil(timeout)), autocommit=True, application_name="opsgate",
+            options=f"{given} {options}" if given else options,
+        ) as conn, conn.cursor() as cur:
+            yield cur
+    except psycopg.Error as exc:
+        raise failure(exc, where, timeout) from None
+
+
+def failure(exc: psycopg.Error, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
+    """The opsgate error for a psycopg error, with what to do about it."""
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    full = str(exc)
+    if "too many clients" in full or "connection slots are reserved" in full:
+        return ProtocolFailure(
+            f"{where}: connection limit reached: the server refused the check's connection ({text}); "
+            "find idle sessions in pg_stat_activity (state, application_name) and the pool that leaks "
+            "them, or raise max_connections / put PgBouncer in front"
+        )
+    if isinstance(exc, pgerrors.QueryCanceled):
+        return ProbeTimeout(f"{where}: a catalog query took longer than {timeout:g}s (statement_timeout); "
+                            "the server is overloaded or locked: check pg_stat_activity and pg_locks")
+    if isinstance(exc, pgerrors.InsufficientPrivilege):
+        return ProbeConfigError(f"{where}: permission denied: {text}; grant the check's role pg_monitor")
+    if any(s in full for s in ("password authentication failed", "no pg_hba.conf entry",
+                               "does not exist", "no password supplied")):
+        return ProbeConfigError(f"{where}: the server rejected the profile's credentials or database: "
+                                f"{text}; fix the url (e.g. DATABASE_URL) or pg_hba.conf")
+    if "timeout expired" in full:
+        return ProbeTimeout(f"{where}: no connection within {timeout:g}s: the host is down or a firewall "
+                            "drops packets")
+    if "Connection refused" in full:
+        return Unreachable(f"{where}: connection refused: is PostgreSQL running and listening there "
+                           "(listen_addresses, port)?")
+    if "could not translate host name" in full or "Name or service not known" in full:
+        return Unreachable(f"{where}: DNS lookup failed: {text} (check the host name)")
+    if isinstance(exc, psycopg.OperationalError):
+        return Unreachable(f"{where}: {text}")
+    return ProbeConfigError(f"{where}: {type(exc).__name__}: {text}")
+
+
+def _session(cur: psycopg.Cursor[Any], sql: str) -> Session | None:
+    cur.execute(sql)
+    row = cur.fetchone()
+    return Session(pid=row[0], user=row[1], seconds=float(row[2] or 0), query=row[3]) if row else None
+
+
+def _replication(cur: psycopg.Cursor[Any]) -> tuple[float | None, str | None]:
+    cur.execute(_REPLICATION_LAG)
+    lag, receiver = cur.fetchone()
+    problem = None if receiver == "streaming" else (
+        f"WAL receiver is {receiver or 'not running'}, expected streaming")
+    return (None if lag is None else float(lag)), problem
+
+
+def _largest(cur: psycopg.Cursor[Any], limit: int) -> list[tuple[str, float]]:
+    cur.execute(_LARGEST_TABLES, (limit,))
+    return [(name, float(size)) for name, size in cur.fetchall()]
+
+
+def _scalar(cur: psycopg.Cursor[Any], sql: str) -> QueryResult:
+    """A custom query's number; an SQL error is this query's problem, not the whole probe's."""
+    try:
+        cur.execute(sql)
+        row = cur.fetchone() if cur.description else None
+    except pgerrors.QueryCanceled:
+        raise
+    except psycopg.errors.DatabaseError as exc:
+        if isinstance(exc, psycopg.OperationalError):
+            raise
+        return QueryResult(problem=f"the query failed: {str(exc).strip().splitlines()[0]}")
+    return number_of(row)
+
+
+def number_of(row: tuple[Any, ...] | None) -> QueryResult:
+    """The first column of a row as a number, or what is wrong with it."""
+    if row is None or not row:
+        return QueryResult(problem="the query returned no row, expected one number")
+    value = row[0]
+    if isinstance(value, bool) or value is None:
+        return QueryResult(problem=f"the query returned {value!r}, expected a number")
+    try:
+        return QueryResult(value=float(value))
+    except (TypeError, ValueError):
+        return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
