@@ -1,0 +1,28 @@
+"""Rules for one queue: depth against its thresholds; on RabbitMQ, somebody must consume it."""
+
+from __future__ import annotations
+
+from opsgate.judges._format import format_count
+from opsgate.probes.queue import QueueFacts
+from opsgate.targets.queue import QueueTarget
+from opsgate.verdict import Verdict
+
+
+def judge_queue(target: QueueTarget, facts: QueueFacts, verdict: Verdict) -> None:
+    """Add a finding when the queue is too deep or (RabbitMQ) nobody consumes its messages."""
+    verdict.evidence("queue", facts.evidence())
+    how = "celery inspect ping / active" if facts.broker == "redis" else "rabbitmqctl list_consumers"
+    verdict.measure(
+        f"queue {facts.queue!r} depth", facts.messages, target.depth, fmt=format_count,
+        advice=f"workers are not keeping up: check that they run and their error logs ({how}), "
+               "then scale workers",
+    )
+    if facts.consumers is None:
+        return
+    verdict.note("consumers", facts.consumers, str(facts.consumers))
+    if facts.messages > 0 and facts.consumers == 0:
+        verdict.fail(f"queue {facts.queue!r} has {facts.messages} message(s) and no consumers: nothing "
+                     "processes it; start the workers (and check why they stopped or cannot connect)")
+    elif target.consumers_min is not None and facts.consumers < target.consumers_min:
+        verdict.fail(f"queue {facts.queue!r} has {facts.consumers} consumer(s), expected at least "
+                     f"{target.consumers_min}: workers are down; check the worker service and its log")

@@ -1,0 +1,108 @@
+"""Queue probe: a Celery queue's LLEN on Redis, or a RabbitMQ queue's counts by passive declare.
+
+Both are read-only: LLEN reads a list; a passive queue.declare only asks whether the queue exists
+and how many messages and consumers it has, and never creates it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.targets._urls import endpoint
+from opsgate.targets.queue import QueueTarget
+
+
+@dataclass(frozen=True)
+class QueueFacts:
+    """How many messages wait in one queue, and (RabbitMQ) how many consumers it has."""
+
+    broker: str  # "redis" or "rabbitmq"
+    endpoint: str
+    queue: str
+    messages: int
+    consumers: int | None = None
+
+    def evidence(self) -> str:
+        consumers = "" if self.consumers is None else f", {self.consumers} consumer(s)"
+        return f"{self.broker} {self.endpoint} queue {self.queue!r}: {self.messages} message(s){consumers}"
+
+
+def probe(target: QueueTarget, timeout: float) -> QueueFacts:
+    """The depth of the target's queue (and its consumers on RabbitMQ) within `timeout` seconds."""
+    if target.broker_kind == "redis":
+        from opsgate.probes.redis import list_lengths
+
+        lengths = list_lengths(target.broker, [target.queue_name], timeout, ca_bundle=target.ca_bundle)
+        return QueueFacts(broker="redis", endpoint=target.host_key, queue=target.queue_name,
+                          messages=lengths[target.queue_name])
+    return _rabbitmq(target, timeout)
+
+
+def _rabbitmq(target: QueueTarget, timeout: float) -> QueueFacts:
+    import pika
+    from pika import exceptions as amqp
+
+    where = f"rabbitmq {endpoint(target.broker, 5672)}"
+    parameters = _parameters(target, timeout, where)
+    try:
+        connection = pika.BlockingConnection(parameters)
+    except amqp.AMQPError as exc:
+        raise _connection_failure(exc, where, timeout) from None
+    try:
+        declared = connection.channel().queue_declare(queue=target.queue_name, passive=True)
+    except amqp.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:
+            raise ProtocolFailure(
+                f"{where}: queue {target.queue_name!r} does not exist on vhost "
+                f"{parameters.virtual_host!r}: its consumers never declared it, or the name or vhost in "
+                "the profile is wrong (rabbitmqctl list_queues -p VHOST)"
+            ) from None
+        raise ProbeConfigError(f"{where}: the broker refused the passive declare of "
+                               f"{target.queue_name!r}: {exc.reply_code} {exc.reply_text}") from None
+    except amqp.AMQPError as exc:
+        raise _connection_failure(exc, where, timeout) from None
+    finally:
+        if connection.is_open:
+            connection.close()
+    return QueueFacts(broker="rabbitmq", endpoint=where.split(" ", 1)[1], queue=target.queue_name,
+                      messages=declared.method.message_count, consumers=declared.method.consumer_count)
+
+
+def _parameters(target: QueueTarget, timeout: float, where: str):  # noqa: ANN202 - pika.URLParameters
+    import pika
+
+    parameters = pika.URLParameters(target.broker)
+    parameters.socket_timeout = timeout
+    parameters.stack_timeout = timeout
+    parameters.blocked_connection_timeout = timeout
+    parameters.connection_attempts = 1
+    parameters.retry_delay = 0
+    if urlsplit(target.broker).scheme == "amqps":
+        if target.ca_bundle is not None and not Path(target.ca_bundle).is_file():
+            raise ProbeConfigError(f"{where}: ca_bundle {target.ca_bundle} does not exist")
+        context = ssl.create_default_context(cafile=target.ca_bundle)
+        parameters.ssl_options = pika.SSLOptions(context, urlsplit(target.broker).hostname)
+    return parameters
+
+
+def _connection_failure(exc: Exception, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
+    from pika import exceptions as amqp
+
+    text = repr(exc)
+    refused = (amqp.ProbableAuthenticationError, amqp.AuthenticationError)
+    if isinstance(exc, refused) or "ACCESS_REFUSED" in text:
+        return ProbeConfigError(f"{where}: the broker refused the profile's credentials: fix the user and "
+                                "password in the broker url")
+    if isinstance(exc, amqp.ProbableAccessDeniedError) or "NOT_ALLOWED" in text:
+        return ProbeConfigError(f"{where}: access to the vhost was denied: check the vhost in the broker "
+                                "url and the user's permissions (rabbitmqctl list_permissions)")
+    if "timed out" in text.lower() or "timeout" in text.lower():
+        return ProbeTimeout(f"{where}: no AMQP connection within {timeout:g}s: the broker is down, blocked "
+                            "or a firewall drops packets")
+    if "Connection refused" in text or "ECONNREFUSED" in text or "111" in text:
+        return Unreachable(f"{where}: connection refused: is RabbitMQ running and listening there?")
+    return Unreachable(f"{where}: {type(exc).__name__}: {exc}")
