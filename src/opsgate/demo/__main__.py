@@ -24,6 +24,7 @@ from opsgate.demo.app import (
     listen,
     load_route_modules,
 )
+from opsgate.demo.dns import start_demo_dns
 
 DEFAULT_CA_BUNDLE = Path("reports/demo-ca.pem")
 
@@ -80,8 +81,10 @@ def serve(config: DemoConfig, exit_on_stdin_eof: bool = False) -> None:
     tls = make_tls_context(config.ca_bundle)
     servers = [listen(config.host, config.port, state)]
     running: list[DemoServer] = []
+    dns_responder = None
     try:
         servers.append(listen(config.host, config.https_port, state, tls))
+        dns_responder = start_demo_dns(config.host, servers[0].server_address[1], config.broken)
         for server in servers:
             threading.Thread(
                 target=_serve, args=(server,), name="demo-listener", daemon=True
@@ -99,6 +102,8 @@ def serve(config: DemoConfig, exit_on_stdin_eof: bool = False) -> None:
             server.shutdown()
         for server in servers:
             server.server_close()
+        if dns_responder is not None:
+            dns_responder.close()
 
 
 def _serve(server: DemoServer) -> None:
