@@ -113,10 +113,20 @@ def _controls_the_run(config: pytest.Config) -> bool:
 def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
     if not getattr(config.option, "xmlpath", None):
         config.option.xmlpath = str(reports_dir / "junit.xml")
-    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
-        config.option.allure_report_dir = str(reports_dir / "allure-results")
-        # Only the controller cleans: xdist workers share the directory.
-        config.option.clean_alluredir = _controls_the_run(config)
+    if not config.pluginmanager.hasplugin("allure_pytest"):
+        return
+    # opsgate registers allure-pytest's listener itself (see allure_results), so allure-pytest
+    # must not; the directory travels to xdist workers in an option of our own.
+    chosen = config.option.allure_report_dir or getattr(config.option, "opsgate_allure_dir", None)
+    config.option.allure_report_dir = None
+    config.option.opsgate_allure_dir = chosen or str(reports_dir / "allure-results")
+    if config.option.collectonly:
+        return
+    from opsgate.allure_results import wire_allure
+
+    # Only the controller cleans: xdist workers share the directory.
+    flush = wire_allure(config, Path(config.option.opsgate_allure_dir), _controls_the_run(config))
+    config.stash[STATE].cleanups.append(flush)
 
 
 def _start_demo(config: pytest.Config, state: State) -> None:
@@ -295,6 +305,9 @@ class _SummaryHooks:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE]
+    for cleanup in state.cleanups:
+        cleanup()
+    state.cleanups.clear()
     if state.summary is None or state.reports_dir is None or not _controls_the_run(session.config):
         return
     if session.config.option.collectonly:

@@ -1,0 +1,97 @@
+"""Allure results of a check run, kept in memory and written in bulk when the run ends.
+
+allure-pytest writes every result, every fixture container and every attachment as its own
+file the moment it is produced: about five small files per check, on the critical path of the
+run. opsgate wires allure-pytest's own listener itself, with a logger that holds the results
+until the session ends and then writes them with a few threads. The containers of opsgate's
+plumbing fixtures (`target`, `observe`, `verdict`) are dropped: they only clutter the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import allure_commons
+import pytest
+from allure_commons import hookimpl
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import TestResultContainer
+from attr import asdict
+
+PLUMBING_FIXTURES = frozenset({"target", "observe", "verdict"})
+_WRITERS = 8  # file creation is a syscall that releases the GIL: overlap a few
+
+
+class BufferedAllureLogger(AllureFileLogger):
+    """An AllureFileLogger that writes nothing until `flush()`."""
+
+    def __init__(self, report_dir: Path, clean: bool) -> None:
+        super().__init__(report_dir, clean)
+        self._pending: list[tuple[str, Any]] = []
+
+    def _report_item(self, item: Any) -> None:
+        if isinstance(item, TestResultContainer) and _only_plumbing(item):
+            return
+        self._pending.append((item.file_pattern.format(prefix=uuid.uuid4()), item))
+
+    @hookimpl
+    def report_result(self, result: Any) -> None:
+        self._report_item(result)
+
+    @hookimpl
+    def report_container(self, container: Any) -> None:
+        self._report_item(container)
+
+    @hookimpl
+    def report_attached_data(self, body: str | bytes, file_name: str) -> None:
+        self._pending.append((file_name, body))
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            list(pool.map(self._write, pending))
+
+    def _write(self, entry: tuple[str, Any]) -> None:
+        name, content = entry
+        if isinstance(content, str):
+            data = content.encode("utf-8")
+        elif isinstance(content, bytes):
+            data = content
+        else:
+            fields = asdict(content, filter=lambda _, v: v or v is False)
+            data = json.dumps(fields, ensure_ascii=False).encode("utf-8")
+        temporary = self._report_dir / f"{name}.tmp"
+        temporary.write_bytes(data)
+        os.replace(temporary, self._report_dir / name)
+
+
+def _only_plumbing(container: TestResultContainer) -> bool:
+    fixtures = [*container.befores, *container.afters]
+    # afters are named "<fixture>::<finalizer>"
+    return bool(fixtures) and all(f.name.split("::")[0] in PLUMBING_FIXTURES for f in fixtures)
+
+
+def wire_allure(config: pytest.Config, report_dir: Path, clean: bool) -> Callable[[], None]:
+    """Register allure-pytest's listener with the buffered logger; returns the flush."""
+    from allure_pytest.listener import AllureListener
+
+    listener = AllureListener(config)
+    config.pluginmanager.register(listener, "allure_listener")
+    allure_commons.plugin_manager.register(listener)
+    logger = BufferedAllureLogger(report_dir, clean)
+    allure_commons.plugin_manager.register(logger)
+
+    def finish() -> None:
+        try:
+            logger.flush()
+        finally:
+            allure_commons.plugin_manager.unregister(logger)
+            allure_commons.plugin_manager.unregister(listener)
+
+    return finish
