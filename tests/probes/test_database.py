@@ -1,0 +1,125 @@
+"""The database probes against real servers: read-only sessions, saturation facts, stuck sessions."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pymysql
+import pytest
+
+from opsgate.errors import ProtocolFailure
+from opsgate.probes import mysql, postgres
+from opsgate.probes.database import probe, slow_statements
+from opsgate.targets.database import DatabaseTarget
+from tests.servers import MariaServer, PostgresServer
+
+
+def target(url: str, **fields: object) -> DatabaseTarget:
+    return DatabaseTarget.model_validate({"name": "t", "url": url, **fields})
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PostgresServer]:
+    with PostgresServer("max_connections=28", "log_statement=all") as server:
+        with server.connect() as conn:
+            conn.execute("CREATE ROLE app LOGIN")
+            conn.execute("CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def maria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaServer]:
+    with MariaServer(tmp_path_factory.mktemp("maria"), "--max-connections=10") as server:
+        with server.connect() as conn, conn.cursor() as cur:
+            cur.execute("CREATE DATABASE shop")
+            cur.execute("CREATE TABLE shop.orders (id INT PRIMARY KEY) ENGINE=InnoDB")
+        yield server
+
+
+def test_postgres_facts(pg: PostgresServer) -> None:
+    facts = probe(target(pg.url(), queries=[{"name": "rows", "query": "SELECT count(*) FROM big", "min": 1}]), 5)
+    assert (facts.max_connections, facts.reserved, facts.connection_limit) == (28, 3, 25)
+    assert facts.connections >= 1 and facts.states.get("active", 0) >= 1
+    assert facts.largest_tables[0][0] == "public.big" and facts.largest_tables[0][1] > 4_000_000
+    assert facts.queries["rows"].value == 20000
+    assert not facts.is_replica
+
+
+def test_postgres_sessions_are_read_only(pg: PostgresServer) -> None:
+    with postgres.session(pg.url(), 5, "pg") as cur, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        cur.execute("CREATE TABLE t (i int)")
+    sneaky = "WITH x AS (INSERT INTO big VALUES (0, '') RETURNING 1) SELECT count(*) FROM x"
+    facts = probe(target(pg.url(), queries=[{"name": "w", "query": sneaky, "max": 1}]), 5)
+    assert "in a read-only transaction" in (facts.queries["w"].problem or "")
+
+
+def test_postgres_probe_sends_only_reads(pg: PostgresServer) -> None:
+    mark = pg.log.stat().st_size
+    probe(target(pg.url(), queries=[{"name": "one", "query": "SELECT 1", "min": 1}]), 5)
+    slow_statements(target(pg.url(), slow_statement_mean="1s"), 5)
+    time.sleep(0.2)
+    with pg.log.open() as log:
+        log.seek(mark)
+        # Simple statements log as "statement:", parametrized ones as "execute <unnamed>:".
+        verbs = re.findall(r"LOG:  (?:statement|execute [^:]*): \s*(\S+)", log.read())
+    assert len(verbs) >= 7
+    assert {verb.upper() for verb in verbs} == {"SELECT"}, verbs
+
+
+def test_postgres_stuck_sessions(pg: PostgresServer) -> None:
+    idle = pg.connect()
+    idle.execute("BEGIN")
+    idle.execute("SELECT 1")
+    sleeper = threading.Thread(target=lambda: pg.connect().execute("SELECT pg_sleep(2)"))
+    sleeper.start()
+    time.sleep(1.1)
+    facts = probe(target(pg.url()), 5)
+    sleeper.join()
+    idle.close()
+    assert facts.idle_in_transaction and facts.idle_in_transaction.seconds >= 1
+    assert facts.longest_query and "pg_sleep" in facts.longest_query.query and facts.longest_query.seconds >= 1
+
+
+def test_postgres_full_refuses_with_connection_limit_reached(pg: PostgresServer) -> None:
+    held = [pg.connect("app") for _ in range(25)]
+    try:
+        with pytest.raises(ProtocolFailure, match=r"connection limit reached: the server refused"):
+            probe(target(pg.url("app")), 5)
+    finally:
+        for conn in held:
+            conn.close()
+
+
+def test_postgres_slow_statements_unavailable_without_the_extension(pg: PostgresServer) -> None:
+    assert "pg_stat_statements is not installed" in (slow_statements(target(pg.url()), 5).unavailable or "")
+
+
+def test_mariadb_facts_and_idle_transaction(maria: MariaServer) -> None:
+    idle = maria.connect()
+    with idle.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO shop.orders VALUES (1)")
+    time.sleep(1.1)
+    facts = probe(target(maria.url), 5)
+    idle.close()
+    assert facts.engine == "mariadb" and facts.max_connections == 10 and facts.connections >= 2
+    assert facts.idle_in_transaction and facts.idle_in_transaction.seconds >= 1
+
+
+def test_mariadb_sessions_are_read_only(maria: MariaServer) -> None:
+    with mysql.session(maria.url, 5, "m") as cur, pytest.raises(pymysql.MySQLError, match="READ ONLY"):
+        cur.execute("INSERT INTO shop.orders VALUES (2)")
+
+
+def test_mariadb_full_refuses_with_connection_limit_reached(maria: MariaServer) -> None:
+    held = [maria.connect() for _ in range(11)]  # max_connections + the one kept for SUPER
+    try:
+        with pytest.raises(ProtocolFailure, match=r"connection limit reached: .*error 1040"):
+            probe(target(maria.url), 5)
+    finally:
+        for conn in held:
+            conn.close()
