@@ -17,7 +17,21 @@ from pydantic import Field, field_validator, model_validator
 from opsgate.jsonpath import parse_path
 from opsgate.targets import Strict, Target
 from opsgate.targets.http import BasicAuth, _http_url
-from opsgate.units import NumberThreshold
+from opsgate.units import _annotated, parse_duration, parse_number, parse_size
+
+
+def parse_quantity(value: object) -> float:
+    """A number (`0.01`, `80%`), else a duration in seconds (`300ms`), else a size in bytes."""
+    for parse in (parse_number, parse_duration, parse_size):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    raise ValueError(f"expected a number, a duration such as '300ms' or a size such as '500MB', "
+                     f"got {value!r}")
+
+
+QuantityThreshold = _annotated(parse_quantity)
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
@@ -100,8 +114,8 @@ class MetricsTarget(Target):
     ca_bundle: str | None = None
     insecure: bool = False
 
-    min: NumberThreshold | None = None
-    max: NumberThreshold | None = None
+    min: QuantityThreshold | None = None
+    max: QuantityThreshold | None = None
     unit: Literal["number", "ratio", "seconds", "ms", "bytes"] = "number"
     what: str | None = Field(default=None, max_length=200)
 
