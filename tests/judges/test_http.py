@@ -1,0 +1,95 @@
+"""HTTP rules on responses built in memory: status, JSON subset and paths, body, headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from opsgate.judges.http import condition_problem, judge_response, subset_mismatches
+from opsgate.probes.http import HttpResponse
+from opsgate.targets.http import HttpTarget, JsonCondition
+from opsgate.verdict import Verdict
+
+
+def response(status: int = 200, body: Any = None, headers: list[tuple[str, str]] | None = None,
+             elapsed: float = 0.05) -> HttpResponse:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return HttpResponse(method="GET", url="http://h/health", final_url="http://h/health",
+                        status=status, reason="OK" if status == 200 else "Service Unavailable",
+                        http_version="HTTP/1.1", headers=headers or [], body=raw, truncated=False,
+                        elapsed=elapsed)
+
+
+def findings(expect: dict[str, Any], observed: HttpResponse) -> list[str]:
+    target = HttpTarget.model_validate({"name": "t", "url": "http://h/health", "expect": expect})
+    verdict = Verdict(target)
+    judge_response(target, observed, verdict)
+    return [f"{f.level}: {f.message}" for f in verdict.findings]
+
+
+def test_a_healthy_answer_has_no_findings() -> None:
+    assert findings({"status": 200, "json": {"status": "ok", "redis": True}},
+                    response(body={"status": "ok", "redis": True, "version": "1.2"})) == []
+
+
+def test_redis_down_and_503_are_both_reported() -> None:
+    assert findings({"status": 200, "json": {"status": "ok", "redis": True}},
+                    response(503, {"status": "ok", "redis": False})) == [
+        "crit: status 503 Service Unavailable, expected 200; "
+        "body starts '{\"status\": \"ok\", \"redis\": false}'",
+        "crit: JSON body: at redis: expected true, got false",
+    ]
+
+
+def test_status_classes_and_lists() -> None:
+    assert findings({"status": "2xx"}, response(204, {})) == []
+    assert findings({"status": [200, 301]}, response(301, {})) == []
+    assert findings({"status": "2xx"}, response(500, {}))[0].startswith("crit: status 500")
+
+
+def test_truthy_values_do_not_pass_for_booleans() -> None:
+    assert subset_mismatches({"redis": True}, {"redis": 1}) == ["at redis: expected true, got 1"]
+    assert subset_mismatches([1, 2], [1]) == ["at the body: expected [1, 2], got [1]"]
+
+
+@pytest.mark.parametrize(("condition", "problem"), [
+    ({"path": "cache.hit_rate", "min": 0.8}, "0.31 is below the minimum 0.8"),
+    ({"path": "cache.hit_rate", "max": 0.2}, "0.31 is above the maximum 0.2"),
+    ({"path": "status", "in": ["ok", "degraded"]}, None),
+    ({"path": "status", "equals": "ok"}, None),
+    ({"path": "status", "matches": "^o"}, None),
+    ({"path": "status", "matches": "^x"}, "'ok' does not match /^x/"),
+    ({"path": "debug", "exists": False}, None),
+    ({"path": "cache.size"}, "cache.size does not exist (cache is a dict)"),
+    ({"path": "status", "min": 1}, "expected a number, got 'ok'"),
+])
+def test_json_path_conditions(condition: dict[str, Any], problem: str | None) -> None:
+    document = {"status": "ok", "cache": {"hit_rate": 0.31}}
+    assert condition_problem(JsonCondition.model_validate(condition), document) == problem
+
+
+def test_body_patterns_headers_and_time() -> None:
+    observed = response(body=b"<h1>Traceback</h1>", headers=[("X-Powered-By", "PHP/8"),
+                                                              ("Content-Type", "text/html")],
+                        elapsed=2.5)
+    assert findings({"body_matches": ["Welcome"], "body_forbids": ["Traceback"],
+                     "headers": {"Content-Type": "json", "Cache-Control": "no-store"},
+                     "headers_absent": ["X-Powered-By"],
+                     "response_time": {"warn": "500ms", "crit": "2s"}}, observed) == [
+        "crit: response time is 2.5s, above the limit 2s (crit): the service is slow; "
+        "check its latency dashboard and recent deploys",
+        "crit: body does not match /Welcome/; starts '<h1>Traceback</h1>'",
+        "crit: body contains forbidden /Traceback/: 'Traceback'",
+        "crit: response header Content-Type: 'text/html' does not match /json/",
+        "crit: response header Cache-Control is missing (expected /no-store/)",
+        "crit: response header X-Powered-By should be absent, got 'PHP/8'",
+    ]
+
+
+def test_invalid_json_is_one_finding() -> None:
+    assert findings({"json": {"status": "ok"}}, response(body=b"<html>")) == [
+        "crit: GET http://h/health: expected a JSON body, got no content type: Expecting value: "
+        "line 1 column 1 (char 0); "
+        "body starts '<html>'"]

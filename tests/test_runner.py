@@ -1,0 +1,112 @@
+"""The probe runner: concurrency limits, shared calls, retries, timeouts and broken probes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from opsgate.errors import ProbeFailure, Unreachable
+from opsgate.runner import ProbeCall, ProbeRunner, execute
+from opsgate.targets.http import HttpTarget
+
+IN_FLIGHT: dict[str, int] = {"now": 0, "peak": 0}
+LOCK = threading.Lock()
+ATTEMPTS: dict[str, int] = {}
+
+
+def slow_probe(target: HttpTarget, timeout: float) -> str:
+    with LOCK:
+        IN_FLIGHT["now"] += 1
+        IN_FLIGHT["peak"] = max(IN_FLIGHT["peak"], IN_FLIGHT["now"])
+    time.sleep(0.05)
+    with LOCK:
+        IN_FLIGHT["now"] -= 1
+    return target.name
+
+
+def flaky_probe(target: HttpTarget, timeout: float) -> str:
+    ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
+    if ATTEMPTS[target.name] < 2:
+        raise Unreachable("first attempt refused")
+    return "second time lucky"
+
+
+def buggy_probe(target: HttpTarget, timeout: float) -> Any:
+    ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
+    raise KeyError("bug")
+
+
+def hung_probe(target: HttpTarget, timeout: float) -> None:
+    time.sleep(2)  # far past its timeout, short enough not to delay interpreter exit much
+
+
+def call(probe: str, name: str, host: str = "127.0.0.1:1", retries: int = 0,
+         timeout: float = 1.0) -> ProbeCall:
+    target = HttpTarget(name=name, url=f"http://{host}/")
+    return ProbeCall(probe=f"tests.test_runner:{probe}", target=target, timeout=timeout,
+                     retries=retries)
+
+
+def test_per_host_limit_bounds_calls_in_flight() -> None:
+    IN_FLIGHT.update(now=0, peak=0)
+    runner = ProbeRunner(concurrency=16, per_host=3)
+    calls = [call("slow_probe", f"c{i}") for i in range(12)]
+    started = time.perf_counter()
+    runner.start(calls)
+    assert [runner.outcome(c).unwrap() for c in calls] == [f"c{i}" for i in range(12)]
+    assert IN_FLIGHT["peak"] == 3
+    assert time.perf_counter() - started == pytest.approx(0.2, abs=0.15)  # 4 rounds of 3
+    runner.shutdown()
+
+
+def test_different_hosts_run_side_by_side() -> None:
+    IN_FLIGHT.update(now=0, peak=0)
+    runner = ProbeRunner(concurrency=16, per_host=1)
+    calls = [call("slow_probe", f"h{i}", host=f"127.0.0.{i + 1}:1") for i in range(6)]
+    runner.start(calls)
+    for c in calls:
+        runner.outcome(c)
+    assert IN_FLIGHT["peak"] == 6
+    runner.shutdown()
+
+
+def test_equal_calls_share_one_run() -> None:
+    ATTEMPTS.clear()
+    runner = ProbeRunner(concurrency=4, per_host=4)
+    first, again = call("flaky_probe", "same", retries=1), call("flaky_probe", "same", retries=1)
+    runner.start([first, again])
+    assert runner.outcome(first) is runner.outcome(again)
+    assert ATTEMPTS["same"] == 2
+    runner.shutdown()
+
+
+def test_failures_about_the_target_are_retried() -> None:
+    ATTEMPTS.clear()
+    outcome = execute(call("flaky_probe", "flaky", retries=1))
+    assert outcome.unwrap() == "second time lucky" and outcome.attempts == 2
+    assert outcome.notes == ["attempt 1: first attempt refused"]
+    ATTEMPTS.clear()
+    with pytest.raises(Unreachable):
+        execute(call("flaky_probe", "no-retry", retries=0)).unwrap()
+
+
+def test_bugs_are_not_retried() -> None:
+    ATTEMPTS.clear()
+    outcome = execute(call("buggy_probe", "bug", retries=3))
+    assert isinstance(outcome.error, KeyError) and ATTEMPTS["bug"] == 1
+
+
+def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=2, per_host=2)
+    hung = call("hung_probe", "hung", timeout=0.1)
+    runner.start([hung])
+    started = time.perf_counter()
+    outcome = runner.outcome(hung)
+    assert time.perf_counter() - started < 1
+    assert isinstance(outcome.error, ProbeFailure)
+    assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
+    runner.shutdown()
