@@ -30,21 +30,38 @@ def hold(server: PostgresServer, count: int) -> list:
 
 
 def test_the_machines_databases_pass(run_checks: RunChecks) -> None:
-    result = run_checks("""
+    result = run_checks(
+        """
         name: t
         databases:
           - {name: pg, url: "postgresql://postgres@127.0.0.1:5432/postgres"}
           - {name: maria, url: "mysql://root@127.0.0.1:3306/"}
-    """, "-m", "smoke")
+    """,
+        "-m",
+        "smoke",
+    )
     result.assert_outcomes(passed=2)
 
 
-@pytest.mark.parametrize(("held", "outcome", "line"), [
-    (20, "passed", "*connections/limit is 84.0%, above the limit 80.0% (warn): 21 of 25 usable connections*"),
-    (24, "failed", "*database main: connections/limit is 100.0%, above the limit 95.0% (crit): 25 of 25 usable "
-                   "connections (* idle, 1 active); new clients are refused at 100%*"),
-])
-def test_connection_ratio(run_checks: RunChecks, pg: PostgresServer, held: int, outcome: str, line: str) -> None:
+@pytest.mark.parametrize(
+    ("held", "outcome", "line"),
+    [
+        (
+            20,
+            "passed",
+            "*connections/limit is 84.0%, above the limit 80.0% (warn): 21 of 25 usable connections*",
+        ),
+        (
+            24,
+            "failed",
+            "*database main: connections/limit is 100.0%, above the limit 95.0% (crit): 25 of 25 usable "
+            "connections (* idle, 1 active); new clients are refused at 100%*",
+        ),
+    ],
+)
+def test_connection_ratio(
+    run_checks: RunChecks, pg: PostgresServer, held: int, outcome: str, line: str
+) -> None:
     connections = hold(pg, held)
     try:
         result = run_checks(profile(pg.url()))
@@ -63,8 +80,12 @@ def test_a_full_server_fails_with_connection_limit_reached(run_checks: RunChecks
         for conn in connections:
             conn.close()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*ProtocolFailure: postgresql 127.0.0.1:{pg.port}: connection limit reached: "
-                                 "the server refused the check's connection*"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*ProtocolFailure: postgresql 127.0.0.1:{pg.port}: connection limit reached: "
+            "the server refused the check's connection*"
+        ]
+    )
 
 
 def test_custom_query_below_its_minimum_fails(run_checks: RunChecks, pg: PostgresServer) -> None:
@@ -79,7 +100,9 @@ def test_slow_statements_skip_with_a_reason(run_checks: RunChecks, pg: PostgresS
     result.stdout.fnmatch_lines(["*slow statements not judged: pg_stat_statements is not installed*"])
 
 
-def test_mariadb_near_and_at_its_limit(run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_mariadb_near_and_at_its_limit(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with MariaServer(tmp_path_factory.mktemp("maria"), "--max-connections=10") as server:
         held = [server.connect() for _ in range(8)]
         near = run_checks(profile(server.url))

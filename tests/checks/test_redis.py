@@ -13,34 +13,43 @@ from tests.servers import RedisServer
 
 @pytest.fixture(scope="module")
 def full_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path_factory.mktemp("full"), "--maxmemory", "4mb",
-                     "--maxmemory-policy", "noeviction") as server:
+    with RedisServer(
+        tmp_path_factory.mktemp("full"), "--maxmemory", "4mb", "--maxmemory-policy", "noeviction"
+    ) as server:
         fill(server)
         yield server
 
 
 def test_the_machines_redis_passes(run_checks: RunChecks) -> None:
-    result = run_checks("""
+    result = run_checks(
+        """
         name: t
         redis:
           - {name: cache, url: "redis://127.0.0.1:6379/0", queues: {opsgate-none: {warn: 50, crit: 200}}}
-    """, "-m", "smoke")
+    """,
+        "-m",
+        "smoke",
+    )
     result.assert_outcomes(passed=1)
 
 
-def test_memory_past_crit_fails_with_the_ratio_and_advice(run_checks: RunChecks, full_redis: RedisServer) -> None:
+def test_memory_past_crit_fails_with_the_ratio_and_advice(
+    run_checks: RunChecks, full_redis: RedisServer
+) -> None:
     result = run_checks(f"""
         name: t
         redis:
           - {{name: cache, url: "{full_redis.url}", used_memory_max: {{warn: 1MB}}}}
     """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*redis cache: 1 problem(s):",
-        "*- used_memory/maxmemory is *%, above the limit 95.0% (crit): *MiB of maxmemory 4MiB "
-        "(policy noeviction); at 100% writes fail with OOM errors: find big keys*",
-        "*- (warn) used_memory is *MiB, above the limit 976.6KiB (warn)*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*redis cache: 1 problem(s):",
+            "*- used_memory/maxmemory is *%, above the limit 95.0% (crit): *MiB of maxmemory 4MiB "
+            "(policy noeviction); at 100% writes fail with OOM errors: find big keys*",
+            "*- (warn) used_memory is *MiB, above the limit 976.6KiB (warn)*",
+        ]
+    )
 
 
 def test_celery_list_past_crit_fails(run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -52,12 +61,14 @@ def test_celery_list_past_crit_fails(run_checks: RunChecks, tmp_path_factory: py
               - {{name: cache, url: "{server.url}", queues: {{celery: {{warn: 50, crit: 200}}}}}}
         """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*redis cache: queue celery length is 250, above the limit 200 (crit): "
-                                 "workers are not keeping up*"])
+    result.stdout.fnmatch_lines(
+        ["*redis cache: queue celery length is 250, above the limit 200 (crit): workers are not keeping up*"]
+    )
 
 
-def test_wrong_password_fails_and_never_shows_it(run_checks: RunChecks,
-                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_wrong_password_fails_and_never_shows_it(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with RedisServer(tmp_path_factory.mktemp("auth"), password="right-horse-battery") as server:
         result = run_checks(f"""
             name: t
@@ -65,13 +76,18 @@ def test_wrong_password_fails_and_never_shows_it(run_checks: RunChecks,
               - {{name: cache, url: "redis://:wrong-pony-staple@127.0.0.1:{server.port}/0"}}
         """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*ProbeConfigError: redis 127.0.0.1:{server.port}: authentication failed*"
-                                 "update the url (e.g. REDIS_URL)"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*ProbeConfigError: redis 127.0.0.1:{server.port}: authentication failed*"
+            "update the url (e.g. REDIS_URL)"
+        ]
+    )
     assert "wrong-pony-staple" not in result.stdout.str()
 
 
-def test_stopped_server_fails_as_unreachable(run_checks: RunChecks,
-                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_stopped_server_fails_as_unreachable(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with RedisServer(tmp_path_factory.mktemp("stopped")) as server:
         server.stop()
         result = run_checks(f"""
@@ -80,12 +96,17 @@ def test_stopped_server_fails_as_unreachable(run_checks: RunChecks,
               - {{name: cache, url: "{server.url}"}}
         """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*Unreachable: redis 127.0.0.1:{server.port}: connection refused: "
-                                 "is redis-server running and listening there?"])
+    result.stdout.fnmatch_lines(
+        [
+            f"*Unreachable: redis 127.0.0.1:{server.port}: connection refused: "
+            "is redis-server running and listening there?"
+        ]
+    )
 
 
-def test_a_replica_whose_master_is_gone_fails(run_checks: RunChecks,
-                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_replica_whose_master_is_gone_fails(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     with RedisServer(tmp_path_factory.mktemp("replica"), "--replicaof", "127.0.0.1", "1") as server:
         result = run_checks(f"""
             name: t
@@ -93,7 +114,9 @@ def test_a_replica_whose_master_is_gone_fails(run_checks: RunChecks,
               - {{name: replica, url: "{server.url}", role: master}}
         """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*- role is replica, expected master: a failover may have happened*",
-        "*- replication link to master 127.0.0.1:1 is 'down'*, expected 'up'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*- role is replica, expected master: a failover may have happened*",
+            "*- replication link to master 127.0.0.1:1 is 'down'*, expected 'up'*",
+        ]
+    )

@@ -27,7 +27,9 @@ def pg() -> Iterator[PostgresServer]:
     with PostgresServer("max_connections=28", "log_statement=all") as server:
         with server.connect() as conn:
             conn.execute("CREATE ROLE app LOGIN")
-            conn.execute("CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g")
+            conn.execute(
+                "CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g"
+            )
         yield server
 
 
@@ -41,7 +43,9 @@ def maria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaServer]:
 
 
 def test_postgres_facts(pg: PostgresServer) -> None:
-    facts = probe(target(pg.url(), queries=[{"name": "rows", "query": "SELECT count(*) FROM big", "min": 1}]), 5)
+    facts = probe(
+        target(pg.url(), queries=[{"name": "rows", "query": "SELECT count(*) FROM big", "min": 1}]), 5
+    )
     assert (facts.max_connections, facts.reserved, facts.connection_limit) == (28, 3, 25)
     assert facts.connections >= 1 and facts.states.get("active", 0) >= 1
     assert facts.largest_tables[0][0] == "public.big" and facts.largest_tables[0][1] > 4_000_000
@@ -81,7 +85,9 @@ def test_postgres_stuck_sessions(pg: PostgresServer) -> None:
     sleeper.join()
     idle.close()
     assert facts.idle_in_transaction and facts.idle_in_transaction.seconds >= 1
-    assert facts.longest_query and "pg_sleep" in facts.longest_query.query and facts.longest_query.seconds >= 1
+    assert (
+        facts.longest_query and "pg_sleep" in facts.longest_query.query and facts.longest_query.seconds >= 1
+    )
 
 
 def test_postgres_full_refuses_with_connection_limit_reached(pg: PostgresServer) -> None:

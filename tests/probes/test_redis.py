@@ -35,8 +35,9 @@ def fill(server: RedisServer) -> None:
 
 @pytest.fixture(scope="module")
 def full_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path_factory.mktemp("full"), "--maxmemory", "4mb",
-                     "--maxmemory-policy", "noeviction") as server:
+    with RedisServer(
+        tmp_path_factory.mktemp("full"), "--maxmemory", "4mb", "--maxmemory-policy", "noeviction"
+    ) as server:
         fill(server)
         yield server
 

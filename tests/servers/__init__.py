@@ -53,9 +53,24 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         extra = ["--requirepass", self.password] if self.password else []
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log"),
-             *extra, *self.args])
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(self.dir / "redis.log"),
+                *extra,
+                *self.args,
+            ]
+        )
         _wait(self._ping, f"redis-server on {self.port}")
         return self
 
@@ -102,18 +117,35 @@ class PostgresServer:
 
     def __enter__(self) -> PostgresServer:
         shutil.chown(self.dir, "postgres")
-        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust",
-                          "-U", "postgres")
-        options = " ".join([f"-p {self.port}", f"-k {self.dir}", "-c listen_addresses=127.0.0.1",
-                            *(f"-c {s}" for s in self.settings)])
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.log),
-                          "-w", "-o", options, "start")
+        self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres"
+        )
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                f"-k {self.dir}",
+                "-c listen_addresses=127.0.0.1",
+                *(f"-c {s}" for s in self.settings),
+            ]
+        )
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.log),
+            "-w",
+            "-o",
+            options,
+            "start",
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
-                              "-w", "stop")
+            self._as_postgres(
+                str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop"
+            )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -135,13 +167,32 @@ class MariaServer:
 
     def __enter__(self) -> MariaServer:
         self.dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mariadb-install-db", "--no-defaults", "--user=root", f"--datadir={self.dir / 'data'}",
-                        "--auth-root-authentication-method=normal", "--skip-test-db"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                "--user=root",
+                f"--datadir={self.dir / 'data'}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.process = subprocess.Popen(
-            ["mariadbd", "--no-defaults", "--user=root", f"--datadir={self.dir / 'data'}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.dir / 'sock'}",
-             f"--pid-file={self.dir / 'pid'}", f"--log-error={self.dir / 'err'}", *self.args])
+            [
+                "mariadbd",
+                "--no-defaults",
+                "--user=root",
+                f"--datadir={self.dir / 'data'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.dir / 'sock'}",
+                f"--pid-file={self.dir / 'pid'}",
+                f"--log-error={self.dir / 'err'}",
+                *self.args,
+            ]
+        )
         _wait(self._ping, f"mariadbd on {self.port}", 40)
         return self
 

@@ -1,0 +1,100 @@
+"""The queue check end to end: a Celery list on a throwaway Redis, a real RabbitMQ queue without consumers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pika
+import pytest
+
+from opsgate.errors import ProbeConfigError, ProtocolFailure
+from opsgate.probes.queue import probe
+from opsgate.targets.queue import QueueTarget
+from tests.conftest import RunChecks
+from tests.servers import RedisServer
+
+AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+@pytest.fixture(scope="module")
+def filled_queue() -> Iterator[str]:
+    """A uniquely named queue on the machine's RabbitMQ with 120 messages and no consumer; it is
+    deleted after the module (and expires by itself within 10 minutes should the deletion fail)."""
+    name = f"opsgate-test-{uuid.uuid4().hex[:8]}"
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    channel = connection.channel()
+    channel.queue_declare(name, arguments={"x-expires": 600_000})
+    channel.confirm_delivery()
+    for i in range(120):
+        channel.basic_publish("", name, str(i).encode())
+    yield name
+    channel.queue_delete(name)
+    connection.close()
+
+
+def test_rabbitmq_counts_by_passive_declare(filled_queue: str) -> None:
+    facts = probe(QueueTarget(name="q", queue=filled_queue, broker=AMQP), 5)
+    assert (facts.messages, facts.consumers) == (120, 0)
+
+
+def test_missing_rabbitmq_queue_is_not_created() -> None:
+    name = f"opsgate-missing-{uuid.uuid4().hex[:8]}"
+    for _ in range(2):  # a second look proves the first did not declare it
+        with pytest.raises(ProtocolFailure, match=rf"queue '{name}' does not exist on vhost '/'"):
+            probe(QueueTarget(name=name, broker=AMQP), 5)
+
+
+def test_wrong_rabbitmq_password_is_a_config_error() -> None:
+    with pytest.raises(ProbeConfigError, match="refused the profile's credentials"):
+        probe(
+            QueueTarget(
+                name="q",
+                queue="amq.rabbitmq.reply-to",
+                broker="amqp://guest:not-the-password@127.0.0.1:5672/",
+            ),
+            5,
+        )
+
+
+def test_rabbitmq_queue_with_messages_and_no_consumers_fails(
+    run_checks: RunChecks, filled_queue: str
+) -> None:
+    result = run_checks(f"""
+        name: t
+        queues:
+          - {{name: orders, queue: {filled_queue}, broker: "{AMQP}", depth: {{warn: 100, crit: 1000}}}}
+          - {{name: reply, queue: amq.rabbitmq.reply-to, broker: "{AMQP}"}}
+    """)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*queue orders: 1 problem(s):",
+            f"*- queue '{filled_queue}' has 120 message(s) and no consumers: nothing processes it*",
+            f"*- (warn) queue '{filled_queue}' depth is 120, above the limit 100 (warn)*",
+        ]
+    )
+
+
+def test_celery_queue_on_redis_past_crit_fails(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with RedisServer(tmp_path_factory.mktemp("celery")) as server:
+        server.client().rpush("celery", *range(201))
+        result = run_checks(
+            f"""
+            name: t
+            queues:
+              - {{name: celery, broker: "{server.url}"}}
+              - {{name: empty, queue: mail, broker: "{server.url}"}}
+        """,
+            "-m",
+            "daily",
+        )
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*queue celery: queue 'celery' depth is 201, above the limit 200 (crit): "
+            "workers are not keeping up*celery inspect ping*"
+        ]
+    )

@@ -1,0 +1,108 @@
+"""Data-store judge rules on given facts: the branches real servers cannot easily be put in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsgate.judges.database import judge_database
+from opsgate.judges.queue import judge_queue
+from opsgate.judges.redis import judge_redis
+from opsgate.probes.database import DatabaseFacts
+from opsgate.probes.queue import QueueFacts
+from opsgate.probes.redis import RedisFacts
+from opsgate.targets.database import DatabaseTarget
+from opsgate.targets.queue import QueueTarget
+from opsgate.targets.redis import RedisTarget
+from opsgate.verdict import Verdict
+
+HEALTHY = {
+    "role": "master",
+    "used_memory": 1000,
+    "maxmemory": 0,
+    "connected_clients": 3,
+    "maxclients": 10000,
+    "keyspace_hits": 0,
+    "keyspace_misses": 0,
+}
+
+
+def redis_findings(info: dict[str, Any], dbsize: int = 10, **fields: Any) -> list[tuple[str, str]]:
+    target = RedisTarget.model_validate({"name": "c", "url": "redis://h/0", **fields})
+    verdict = Verdict(target=target)
+    judge_redis(
+        target, RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, dbsize, observed_at=1000.0), verdict
+    )
+    return [(f.level, f.message) for f in verdict.findings]
+
+
+def test_healthy_redis_has_no_findings() -> None:
+    assert redis_findings({}) == []
+
+
+def test_hit_rate_is_judged_only_after_enough_lookups() -> None:
+    assert redis_findings({"keyspace_hits": 10, "keyspace_misses": 90}, hit_rate_min={"warn": 0.8}) == []
+    [(level, message)] = redis_findings(
+        {"keyspace_hits": 600, "keyspace_misses": 900}, hit_rate_min={"warn": 0.8}
+    )
+    assert level == "warn" and message.startswith("cache hit rate is 40.0%, below the minimum 80.0% (warn)")
+
+
+def test_rejected_connections_and_evictions_warn_unless_told_otherwise() -> None:
+    found = redis_findings({"rejected_connections": 3, "evicted_keys": 5}, evicted_keys="crit")
+    assert [level for level, _ in found] == ["warn", "crit"]
+    assert "rejected_connections is 3 since the last restart" in found[0][1]
+
+
+def test_persistence_failures_and_old_saves() -> None:
+    found = redis_findings(
+        {
+            "rdb_last_bgsave_status": "err",
+            "rdb_last_save_time": 1000.0 - 50 * 3600,
+            "rdb_changes_since_last_save": 7,
+        },
+        persistence=True,
+    )
+    assert "rdb_last_bgsave_status is 'err'" in found[0][1]
+    assert found[1][1].startswith("time since the last RDB save is 2.08d, above the limit 2d (crit)")
+
+
+def test_dbsize_below_its_minimum() -> None:
+    [(level, message)] = redis_findings({}, dbsize=0, dbsize_min=100)
+    assert level == "crit" and message.startswith("DBSIZE of db0 is 0, below the minimum 100")
+
+
+def database_findings(**facts: Any) -> list[tuple[str, str]]:
+    target = DatabaseTarget(name="db", url="postgresql://h/db")
+    verdict = Verdict(target=target)
+    base: dict[str, Any] = {
+        "engine": "postgresql",
+        "endpoint": "h:5432",
+        "version": "PostgreSQL 16",
+        "connections": 5,
+        "connection_limit": 97,
+        "max_connections": 100,
+    }
+    judge_database(target, DatabaseFacts(**{**base, **facts}), verdict)
+    return [(f.level, f.message) for f in verdict.findings]
+
+
+def test_replica_lag_and_broken_replication() -> None:
+    assert database_findings(is_replica=True, replication_lag=1.0) == []
+    [(level, message)] = database_findings(is_replica=True, replication_lag=45.0)
+    assert level == "crit" and message.startswith("replication lag is 45s, above the limit 30s (crit)")
+    found = database_findings(is_replica=True, replication_problem="WAL receiver is not running")
+    assert found[0][1].startswith("replication is broken: WAL receiver is not running")
+
+
+def test_no_usable_connections_left() -> None:
+    [(_, message)] = database_findings(connection_limit=0, max_connections=3, reserved=3)
+    assert message.startswith("no connections are left for ordinary clients")
+
+
+def test_consumers_minimum_on_rabbitmq() -> None:
+    target = QueueTarget(name="q", broker="amqp://h/", consumers_min=2)
+    verdict = Verdict(target=target)
+    judge_queue(target, QueueFacts("rabbitmq", "h:5672", "q", messages=0, consumers=1), verdict)
+    assert [f.message for f in verdict.findings] == [
+        "queue 'q' has 1 consumer(s), expected at least 2: workers are down; check the worker service and its log"
+    ]
