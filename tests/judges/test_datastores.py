@@ -104,5 +104,6 @@ def test_consumers_minimum_on_rabbitmq() -> None:
     verdict = Verdict(target=target)
     judge_queue(target, QueueFacts("rabbitmq", "h:5672", "q", messages=0, consumers=1), verdict)
     assert [f.message for f in verdict.findings] == [
-        "queue 'q' has 1 consumer(s), expected at least 2: workers are down; check the worker service and its log"
+        "queue 'q' has 1 consumer(s), expected at least 2: workers are down; "
+        "check the worker service and its log"
     ]
