@@ -1,0 +1,99 @@
+"""The latency sampler against the demo target's /latency route, whose distribution is known:
+exactly 1 in `every` requests sleeps `slow` ms, the others `fast` ms."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from opsgate.demo import DemoProcess
+from opsgate.errors import ProbeConfigError, ProbeFailure
+from opsgate.probes.latency import probe
+from opsgate.stats import percentile
+from opsgate.targets.latency import LatencyTarget
+from tests.conftest import free_port
+
+# Measured = injected sleep + client/server overhead: never much below, at most this far above
+# (generous: the suite runs under `-n 4` on two cores).
+BELOW, ABOVE = 0.002, 0.040
+
+
+def latency_url(demo: DemoProcess, fast: int = 20, slow: int = 200, every: int = 10) -> str:
+    return f"{demo.http_url}/latency?fast={fast}&slow={slow}&every={every}&key={uuid.uuid4().hex}"
+
+
+def test_percentiles_match_the_injected_distribution(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=latency_url(demo), samples=200, concurrency=8, warmup=5,
+                           p95="1s")
+    facts = probe(target, 30.0)
+    values = facts.latencies
+    assert len(values) == 200 and not facts.errors and not facts.cut_short
+    # 90 % at 20 ms, 10 % at 200 ms: p50 = 20 ms, p95 = p99 = max = 200 ms.
+    for level, truth in ((0.5, 0.020), (0.95, 0.200), (0.99, 0.200), (1.0, 0.200)):
+        assert truth - BELOW <= percentile(values, level) <= truth + ABOVE, level
+    slow = sum(1 for v in values if v >= 0.150)
+    assert 20 <= slow <= 23  # exactly 20 injected; a rare stall under load may add one or two
+    assert len(facts.phase("ttfb")) == 200
+    assert len(facts.phase("connect")) <= 8  # keep-alive: at most one connect per connection
+
+
+def test_concurrency_bounds_the_wall_time(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=100", samples=40,
+                           concurrency=10, p95="1s")
+    facts = probe(target, 30.0)
+    assert 0.39 <= facts.wall < 1.5  # 4 rounds of 100 ms, not 40
+
+
+def test_pacing_spreads_the_requests(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=1", samples=20, rate="40/s",
+                           p95="1s")
+    facts = probe(target, 30.0)
+    starts = sorted(s.started for s in facts.samples)
+    assert starts[-1] >= 19 / 40 - 0.01  # the 20th request starts no earlier than its slot
+
+
+def test_keepalive_off_connects_every_time(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.https_url}/slow?ms=1", samples=5, keepalive=False,
+                           ca_bundle=str(demo.ca_bundle), p50="1s")
+    facts = probe(target, 30.0)
+    assert len(facts.phase("connect")) == 5 and len(facts.phase("tls")) == 5
+
+
+def test_errors_are_samples_not_exceptions(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/status/503", samples=5, p50="1s")
+    facts = probe(target, 30.0)
+    assert [s.status for s in facts.errors] == [503] * 5
+    assert len(facts.latencies) == 5
+
+
+def test_timeouts_count_with_the_time_they_ran(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=3000", samples=2,
+                           request_timeout="200ms", p50="1s")
+    started = time.perf_counter()
+    facts = probe(target, 10.0)
+    assert time.perf_counter() - started < 2.0
+    assert all(s.timed_out and s.total >= 0.19 for s in facts.samples)
+    assert "no complete response within 0.2s" in (facts.errors[0].error or "")
+
+
+def test_the_budget_cuts_sampling_short(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=200", samples=50, p95="1s")
+    started = time.perf_counter()
+    facts = probe(target, 1.0)
+    assert time.perf_counter() - started < 1.6
+    assert facts.cut_short and 3 <= len(facts.samples) < 50
+
+
+def test_refused_connections_fail_the_probe() -> None:
+    port = free_port()
+    target = LatencyTarget(name="t", url=f"http://127.0.0.1:{port}/", samples=3, p50="1s")
+    with pytest.raises(ProbeFailure, match=f"all 3 requests failed .*connection refused by 127.0.0.1:{port}"):
+        probe(target, 5.0)
+
+
+def test_a_rate_that_cannot_fit_the_timeout_is_a_config_error(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=demo.http_url, samples=100, rate="10/s", p95="1s")
+    with pytest.raises(ProbeConfigError, match="100 requests at 10/s need 10s, more than the 5s timeout"):
+        probe(target, 5.0)

@@ -1,0 +1,66 @@
+"""Latency profile model: defaults, rates, intrusiveness and percentiles the sample cannot resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from opsgate.profile import ProfileError, load_profile
+from opsgate.targets.latency import LatencyTarget, parse_rate
+
+
+def make(**keys: object) -> LatencyTarget:
+    return LatencyTarget.model_validate({"name": "api", "url": "http://127.0.0.1:1/", **keys})
+
+
+def test_defaults() -> None:
+    target = make(p95="500ms")
+    assert (target.samples, target.concurrency, target.warmup, target.confidence) == (50, 1, 0, None)
+    assert target.p95.crit == 0.5 and target.error_rate.crit == 0.01
+    assert target.effective_suites == ("daily",)
+    assert not target.intrusive
+
+
+@pytest.mark.parametrize(("keys", "intrusive"), [
+    ({"samples": 100}, False), ({"samples": 100, "warmup": 1}, True),
+    ({"samples": 20, "concurrency": 2}, True),
+])
+def test_load_beyond_a_few_requests_is_intrusive(keys: dict[str, int], intrusive: bool) -> None:
+    assert make(p95="1s", **keys).intrusive is intrusive
+
+
+@pytest.mark.parametrize(("text", "rate"), [("10/s", 10.0), ("120/m", 2.0), (5, 5.0), ("0.5/sec", 0.5)])
+def test_rates(text: object, rate: float) -> None:
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["fast", "0/s", "10/h", True])
+def test_bad_rates(text: object) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        parse_rate(text)
+
+
+def test_p99_from_20_samples_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"p99: 20 samples cannot resolve the p99 .*samples: 100"):
+        make(samples=20, p99="1s")
+
+
+def test_confidence_needs_the_maximum_to_bound_the_percentile() -> None:
+    make(samples=59, p95="1s", confidence=0.95)
+    with pytest.raises(ValidationError, match=r"p95: 58 samples .* confidence 0.95.*samples: 59"):
+        make(samples=58, p95="1s", confidence=0.95)
+
+
+def test_a_target_needs_a_limit() -> None:
+    with pytest.raises(ValidationError, match="at least one of p50"):
+        make()
+
+
+def test_profile_loader_names_the_key_path(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: t\nlatency:\n  - {name: api, url: 'http://x/', samples: 20, p99: 1s}\n")
+    with pytest.raises(ProfileError) as error:
+        load_profile(profile, {})
+    assert f"{profile}: latency[0]: p99: 20 samples cannot resolve the p99" in str(error.value)

@@ -1,0 +1,62 @@
+"""Metrics profile model: one source per target, selectors, quantities, and the example profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from opsgate.profile import load_profile
+from opsgate.targets.metrics import MetricsTarget, parse_selector
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make(**keys: object) -> MetricsTarget:
+    return MetricsTarget.model_validate({"name": "m", **keys})
+
+
+def test_selector_syntax() -> None:
+    selector = parse_selector('http_requests_total{status=~"5..", path!="/health",job="api"}')
+    assert selector.name == "http_requests_total"
+    assert selector.matches("http_requests_total", {"status": "503", "path": "/x", "job": "api"})
+    assert not selector.matches("http_requests_total", {"status": "200", "path": "/x", "job": "api"})
+    assert not selector.matches("http_requests_total", {"status": "500", "path": "/health", "job": "api"})
+    assert not selector.matches("http_requests_created", {"status": "500", "job": "api"})
+    assert str(parse_selector("up")) == "up"
+
+
+@pytest.mark.parametrize("text", ["5xx", 'a{b=c}', 'a{b=~"("}', 'a{b="c"'])
+def test_bad_selectors(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_selector(text)
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"max": 1}, "exactly one source"),
+    ({"url": "http://x/", "json_path": "a", "select": "b", "max": 1}, "got json_path, select"),
+    ({"prometheus": "http://p/", "max": 1}, "needs a PromQL 'query'"),
+    ({"url": "http://x/", "json_path": "a"}, "needs 'min', 'max' or both"),
+    ({"json_path": "a", "max": 1}, "'json_path' needs 'url'"),
+    ({"url": "http://x/", "json_path": "a", "divide_by": "b", "max": 1}, "'divide_by' applies to"),
+    ({"url": "http://x/", "json_path": "a", "query": "up", "max": 1}, "'query' needs 'prometheus"),
+])
+def test_invalid_targets(keys: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(**keys)
+
+
+def test_thresholds_take_numbers_percentages_durations_and_sizes() -> None:
+    target = make(url="http://x/", select="a", max={"warn": "300ms", "crit": "80%"}, min="1KiB")
+    assert (target.max.warn, target.max.crit, target.min.crit) == (0.3, 0.8, 1024)
+    assert target.source == "exposition" and target.host_key == "x:80"
+
+
+def test_example_prometheus_profile_loads() -> None:
+    profile, _ = load_profile(REPO / "profiles/examples/prometheus.yaml", {})
+    by_name = {t.name: t for t in profile.metrics}
+    assert by_name["error-rate"].source == "prometheus"
+    assert "histogram_quantile(0.95" in (by_name["api-p95"].query or "")
+    assert by_name["api-p95"].max.crit == 0.5
+    assert by_name["targets-up"].effective_suites == ("smoke",)
