@@ -7,6 +7,7 @@ is no data ("no data" is a finding, never a green value).
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,7 +158,7 @@ def _sum(
     numerator of a ratio (`absent_is_zero`): error counters appear only after the first error.
     """
     if selector.name not in names:
-        similar = sorted(n for n in names if selector.name.split("_")[0] in n)[:5]
+        similar = difflib.get_close_matches(selector.name, sorted(names), n=3, cutoff=0.6)
         hint = f" (similar: {', '.join(similar)})" if similar else ""
         return math.nan, f"no metric named {selector.name} in the exposition{hint}"
     matched = [value for name, labels, value in samples if selector.matches(name, labels)]

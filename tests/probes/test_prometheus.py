@@ -1,0 +1,58 @@
+"""The Prometheus probe against a real Prometheus scraping the demo target."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
+from opsgate.probes.metrics import probe
+from opsgate.targets.metrics import MetricsTarget
+from tests.conftest import free_port
+from tests.servers_prometheus import PrometheusServer, prometheus  # noqa: F401
+
+BY_STATUS = 'sum by (status) (demo_http_requests_total{path="/status/{code}"})'
+
+
+def target(url: str, query: str, **keys: object) -> MetricsTarget:
+    return MetricsTarget.model_validate({"name": "q", "prometheus": url, "query": query, "max": 1,
+                                         **keys})
+
+
+def test_vector_series_carry_their_labels(prometheus: PrometheusServer) -> None:
+    facts = probe(target(prometheus.url, BY_STATUS), 5.0)
+    values = {dict(s.labels)["status"]: s.value for s in facts.series}
+    assert values == {"201": 5.0, "500": 3.0, "404": 1.0}
+    assert facts.no_data is None
+
+
+def test_empty_vector_is_no_data(prometheus: PrometheusServer) -> None:
+    facts = probe(target(prometheus.url, "opsgate_no_such_metric"), 5.0)
+    assert facts.series == () and "empty vector" in (facts.no_data or "")
+
+
+def test_nan_scalar_is_a_nan_value(prometheus: PrometheusServer) -> None:
+    facts = probe(target(prometheus.url, "0/0"), 5.0)
+    assert len(facts.series) == 1 and math.isnan(facts.series[0].value)
+
+
+def test_bad_promql_is_a_config_error(prometheus: PrometheusServer) -> None:
+    with pytest.raises(ProbeConfigError, match=r"Prometheus rejected the query \(bad_data\)"):
+        probe(target(prometheus.url, "sum("), 5.0)
+
+
+def test_range_vector_is_a_config_error(prometheus: PrometheusServer) -> None:
+    with pytest.raises(ProbeConfigError, match=r"returned a matrix.*drop the range selector"):
+        probe(target(prometheus.url, "demo_cache_hit_ratio[1m]"), 5.0)
+
+
+def test_not_a_prometheus(prometheus: PrometheusServer) -> None:
+    with pytest.raises(ProtocolFailure, match="not a Prometheus API answer"):
+        probe(target(prometheus.demo.http_url, "up"), 5.0)
+
+
+def test_unreachable_prometheus() -> None:
+    port = free_port()
+    with pytest.raises(Unreachable, match="connection refused"):
+        probe(target(f"http://127.0.0.1:{port}", "up"), 5.0)
