@@ -50,8 +50,8 @@ def _wait_for_data(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"prometheus has no data after 60 s: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def prometheus() -> Iterator[PrometheusServer]:
+@pytest.fixture(scope="session", name="prometheus")
+def prometheus_fixture() -> Iterator[PrometheusServer]:
     binary = shutil.which("prometheus") or "/usr/bin/prometheus"
     if not Path(binary).exists():
         pytest.fail("prometheus is not installed (apt-get install prometheus; .ci/run does)")

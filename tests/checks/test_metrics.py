@@ -6,7 +6,7 @@ import httpx
 
 from opsgate.demo import DemoProcess
 from tests.conftest import RunChecks
-from tests.servers_prometheus import PrometheusServer, prometheus  # noqa: F401
+from tests.servers_prometheus import PrometheusServer, prometheus_fixture  # noqa: F401
 
 
 def test_prometheus_breach_no_data_nan_and_series(run_checks: RunChecks,

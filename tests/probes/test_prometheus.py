@@ -10,7 +10,7 @@ from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
 from opsgate.probes.metrics import probe
 from opsgate.targets.metrics import MetricsTarget
 from tests.conftest import free_port
-from tests.servers_prometheus import PrometheusServer, prometheus  # noqa: F401
+from tests.servers_prometheus import PrometheusServer, prometheus_fixture  # noqa: F401
 
 BY_STATUS = 'sum by (status) (demo_http_requests_total{path="/status/{code}"})'
 
