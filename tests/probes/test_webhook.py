@@ -58,5 +58,5 @@ def test_sent_headers_and_event() -> None:
 
 def test_refused_connection_is_unreachable() -> None:
     port = free_port()
-    with pytest.raises(Unreachable, match="connection refused: is the application running"):
+    with pytest.raises(Unreachable, match="connection refused by 127.0.0.1:[0-9]+: is the service running"):
         probe(target(f"http://127.0.0.1:{port}/hook", "github"), 2)

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from opsgate.errors import (
-    ProbeConfigError,
-    ProbeFailure,
-    ProbeTimeout,
-    ProtocolFailure,
-    TlsFailure,
-    Unreachable,
-)
+from opsgate.errors import ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.transport import client_tls, network_failure, root_cause
 from opsgate.targets.http import HttpTarget
 
 _CHUNK = 64 * 1024
@@ -105,7 +96,8 @@ def fetch(target: HttpTarget, timeout: float) -> HttpResponse:
         finally:
             response.close()
     except httpx.HTTPError as exc:
-        raise _failure(target, exc, timeout) from None
+        raise http_failure(f"{target.method} {target.url}", target.url, exc, timeout,
+                           target.max_redirects) from None
     elapsed = time.perf_counter() - started
     return HttpResponse(
         method=target.method, url=target.url, final_url=str(response.url),
@@ -146,31 +138,23 @@ def _client_for(target: HttpTarget) -> httpx.Client:
         client = _clients.get(key)
         if client is None:
             client = httpx.Client(
-                verify=_verify(target), max_redirects=target.max_redirects,
+                verify=client_tls(f"http {target.name}", target.ca_bundle, target.insecure),
+                max_redirects=target.max_redirects,
                 limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
             )
             _clients[key] = client
         return client
 
 
-def _verify(target: HttpTarget) -> ssl.SSLContext | bool:
-    if target.insecure:
-        return False
-    if target.ca_bundle is None:
-        return ssl.create_default_context()
-    bundle = Path(target.ca_bundle)
-    if not bundle.is_file():
-        raise ProbeConfigError(f"http {target.name}: ca_bundle {bundle} does not exist")
-    return ssl.create_default_context(cafile=str(bundle))
-
-
-def _failure(target: HttpTarget, exc: httpx.HTTPError, timeout: float) -> ProbeFailure:
-    where = f"{target.method} {target.url}"
-    parts = urlsplit(target.url)
+def http_failure(
+    where: str, url: str, exc: httpx.HTTPError, timeout: float, max_redirects: int,
+) -> ProbeFailure:
+    """The finding for an httpx error, by phase: loop, timeout, TLS, DNS, refused, protocol."""
+    parts = urlsplit(url)
     endpoint = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
     if isinstance(exc, httpx.TooManyRedirects):
         return ProtocolFailure(
-            f"{where}: redirect loop, more than {target.max_redirects} redirects "
+            f"{where}: redirect loop, more than {max_redirects} redirects "
             "(check the server's redirect rules, e.g. an HTTP->HTTPS rule behind a TLS proxy)"
         )
     if isinstance(exc, httpx.ConnectTimeout):
@@ -179,27 +163,9 @@ def _failure(target: HttpTarget, exc: httpx.HTTPError, timeout: float) -> ProbeF
         return ProbeTimeout(
             f"{where}: no complete response within {timeout:g}s (the service hangs or is overloaded)"
         )
-    cause = _root_cause(exc)
-    if isinstance(cause, ssl.SSLCertVerificationError):
-        return TlsFailure(f"{where}: TLS handshake failed: {cause.verify_message}")
-    if isinstance(cause, ssl.SSLError):
-        return TlsFailure(f"{where}: TLS handshake failed: {cause.reason or cause}")
-    if isinstance(cause, socket.gaierror):
-        return Unreachable(
-            f"{where}: DNS lookup of {parts.hostname} failed: {cause.strerror} (check the DNS records)"
-        )
-    if isinstance(cause, ConnectionRefusedError):
-        return Unreachable(f"{where}: connection refused by {endpoint}: is the service running?")
+    found = network_failure(exc, where, endpoint, "the service")
+    if found is not None:
+        return found
     if isinstance(exc, httpx.RemoteProtocolError):
         return ProtocolFailure(f"{where}: the server broke the HTTP protocol: {exc}")
-    return Unreachable(f"{where}: {type(exc).__name__}: {cause or exc}")
-
-
-def _root_cause(exc: BaseException) -> BaseException | None:
-    seen: BaseException | None = exc
-    deepest: BaseException | None = None
-    while seen is not None:
-        if isinstance(seen, OSError):
-            deepest = seen
-        seen = seen.__cause__ or seen.__context__
-    return deepest
+    return Unreachable(f"{where}: {type(exc).__name__}: {root_cause(exc) or exc}")

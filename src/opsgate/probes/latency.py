@@ -11,20 +11,18 @@ probe); each request by `request_timeout` (default: the budget), never beyond th
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 
 from opsgate.errors import ProbeConfigError, ProbeFailure
-from opsgate.probes.http import _failure
+from opsgate.probes.http import http_failure
+from opsgate.probes.transport import client_tls
 from opsgate.targets.latency import LatencyTarget
 
 
@@ -161,8 +159,9 @@ def _timed(client: httpx.Client, target: LatencyTarget, timeout: float, begun: f
                       error=f"no complete response within {timeout:g}s ({type(exc).__name__})",
                       **_phases(events, start))
     except httpx.HTTPError as exc:
-        return Sample(started=offset, total=None, error=str(_failure(_shim(target), exc, timeout)),
-                      **_phases(events, start))
+        failure = http_failure(f"{target.method} {target.url}", target.url, exc, timeout,
+                               max_redirects=20)
+        return Sample(started=offset, total=None, error=str(failure), **_phases(events, start))
     total = time.perf_counter() - start
     return Sample(started=offset, total=total, status=response.status_code, **_phases(events, start))
 
@@ -204,25 +203,10 @@ def _client(target: LatencyTarget) -> httpx.Client:
     """A client of its own, sized to the concurrency, so samples never queue for a connection."""
     keepalive = target.concurrency if target.keepalive else 0
     return httpx.Client(
-        verify=_verify(target), follow_redirects=target.follow_redirects,
+        verify=client_tls(f"latency {target.name}", target.ca_bundle, target.insecure),
+        follow_redirects=target.follow_redirects,
         limits=httpx.Limits(max_connections=target.concurrency, max_keepalive_connections=keepalive),
     )
-
-
-def _verify(target: LatencyTarget) -> ssl.SSLContext | bool:
-    if target.insecure:
-        return False
-    if target.ca_bundle is None:
-        return ssl.create_default_context()
-    bundle = Path(target.ca_bundle)
-    if not bundle.is_file():
-        raise ProbeConfigError(f"latency {target.name}: ca_bundle {bundle} does not exist")
-    return ssl.create_default_context(cafile=str(bundle))
-
-
-def _shim(target: LatencyTarget) -> Any:
-    # The HTTP probe's error mapping reads only these attributes.
-    return SimpleNamespace(method=target.method, url=target.url, max_redirects=20)
 
 
 Probe = Callable[[LatencyTarget, float], LatencySample]

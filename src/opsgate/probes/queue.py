@@ -6,12 +6,11 @@ and how many messages and consumers it has, and never creates it.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.transport import client_tls
 from opsgate.targets._urls import endpoint
 from opsgate.targets.queue import QueueTarget
 
@@ -82,9 +81,7 @@ def _parameters(target: QueueTarget, timeout: float, where: str):  # noqa: ANN20
     parameters.connection_attempts = 1
     parameters.retry_delay = 0
     if urlsplit(target.broker).scheme == "amqps":
-        if target.ca_bundle is not None and not Path(target.ca_bundle).is_file():
-            raise ProbeConfigError(f"{where}: ca_bundle {target.ca_bundle} does not exist")
-        context = ssl.create_default_context(cafile=target.ca_bundle)
+        context = client_tls(where, target.ca_bundle)
         parameters.ssl_options = pika.SSLOptions(context, urlsplit(target.broker).hostname)
     return parameters
 

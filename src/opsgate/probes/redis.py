@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import socket
-import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -22,9 +20,9 @@ from opsgate.errors import (
     ProbeFailure,
     ProbeTimeout,
     ProtocolFailure,
-    TlsFailure,
     Unreachable,
 )
+from opsgate.probes.transport import network_failure, root_cause
 from opsgate.targets._urls import endpoint
 from opsgate.targets.redis import RedisTarget
 
@@ -141,29 +139,15 @@ def failure(exc: redis.RedisError, where: str, timeout: float) -> ProbeFailure |
 
 
 def _connection_failure(exc: redis.RedisError, where: str) -> ProbeFailure:
-    cause = _root_cause(exc)
-    if isinstance(cause, ssl.SSLCertVerificationError):
-        return TlsFailure(f"{where}: TLS handshake failed: {cause.verify_message}")
-    if isinstance(cause, ssl.SSLError):
-        return TlsFailure(f"{where}: TLS handshake failed: {cause.reason or cause}")
-    if isinstance(cause, socket.gaierror):
-        return Unreachable(f"{where}: DNS lookup failed: {cause.strerror} (check the host name)")
-    if isinstance(cause, ConnectionRefusedError) or "Connection refused" in str(exc):
+    found = network_failure(exc, where, where.removeprefix("redis "), "redis-server")
+    if found is not None:
+        return found
+    if "Connection refused" in str(exc):
         return Unreachable(f"{where}: connection refused: is redis-server running and listening there?")
-    if "closed by server" in str(exc) or isinstance(cause, ConnectionResetError):
+    if "closed by server" in str(exc) or isinstance(root_cause(exc), ConnectionResetError):
         return Unreachable(f"{where}: the server closed the connection mid-check ({exc}); "
                            "it may be restarting or crashing: check its log and uptime")
     return Unreachable(f"{where}: {type(exc).__name__}: {exc}")
-
-
-def _root_cause(exc: BaseException) -> BaseException | None:
-    seen: BaseException | None = exc
-    deepest: BaseException | None = None
-    while seen is not None:
-        if isinstance(seen, OSError):
-            deepest = seen
-        seen = seen.__cause__ or seen.__context__
-    return deepest
 
 
 def _db_of(url: str) -> int:

@@ -15,20 +15,19 @@ import struct
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from opsgate.errors import (
-    ProbeConfigError,
     ProbeFailure,
     ProbeTimeout,
     ProtocolFailure,
     TlsFailure,
     Unreachable,
 )
+from opsgate.probes.transport import client_tls
 from opsgate.targets.tls import TlsTarget
 
 _PG_SSL_REQUEST = struct.pack("!ii", 8, 80877103)
@@ -132,15 +131,9 @@ def _permissive_context() -> ssl.SSLContext:
 
 
 def _verifying_context(target: TlsTarget) -> ssl.SSLContext:
-    if target.ca_bundle is None:
-        return ssl.create_default_context()
-    bundle = Path(target.ca_bundle)
-    if not bundle.is_file():
-        raise ProbeConfigError(f"tls {target.name}: ca_bundle {bundle} does not exist")
-    try:
-        return ssl.create_default_context(cafile=str(bundle))
-    except ssl.SSLError as exc:
-        raise ProbeConfigError(f"tls {target.name}: ca_bundle {bundle} is not a PEM CA file: {exc}") from None
+    context = client_tls(f"tls {target.name}", target.ca_bundle)
+    assert isinstance(context, ssl.SSLContext)  # never False: a tls target cannot be insecure
+    return context
 
 
 def _where(target: TlsTarget) -> str:

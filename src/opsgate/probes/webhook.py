@@ -15,16 +15,16 @@ import hashlib
 import hmac
 import json
 import secrets
-import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, TlsFailure, Unreachable
+from opsgate.errors import ProbeTimeout
+from opsgate.probes.http import http_failure
+from opsgate.probes.transport import client_tls
 from opsgate.targets.webhook import HmacScheme, WebhookTarget
 
 _EXCERPT = 300
@@ -117,7 +117,8 @@ def probe(target: WebhookTarget, timeout: float) -> WebhookFacts:
     plans = [("correct secret", target.secret, now), ("wrong secret", wrong_secret(target), now)]
     if target.reject_stale:
         plans.append(("stale timestamp", target.secret, now - int(target.stale_by)))
-    with httpx.Client(verify=_verify(target)) as client:
+    verify = client_tls(f"webhook {target.name}", target.ca_bundle, target.insecure)
+    with httpx.Client(verify=verify) as client:
         exchanges = tuple(_send(client, target, label, secret, stamp, deadline)
                           for label, secret, stamp in plans)
     return WebhookFacts(url=target.url, scheme=target.scheme, exchanges=exchanges)
@@ -138,33 +139,8 @@ def _send(client: httpx.Client, target: WebhookTarget, label: str, secret: str, 
     try:
         response = client.post(target.url, content=body, headers=headers, timeout=left)
     except httpx.HTTPError as exc:
-        raise _failure(target, label, exc, left) from None
+        raise http_failure(f"POST {target.url} ({label} event)", target.url, exc, left,
+                           max_redirects=0) from None
     return Exchange(label=label, status=response.status_code, reason=response.reason_phrase,
                     elapsed=time.perf_counter() - started, body_excerpt=response.text[:_EXCERPT],
                     signature_headers=tuple(signature))
-
-
-def _verify(target: WebhookTarget) -> ssl.SSLContext | bool:
-    if target.insecure:
-        return False
-    if target.ca_bundle is None:
-        return ssl.create_default_context()
-    if not Path(target.ca_bundle).is_file():
-        raise ProbeConfigError(f"webhook {target.name}: ca_bundle {target.ca_bundle} does not exist")
-    return ssl.create_default_context(cafile=target.ca_bundle)
-
-
-def _failure(target: WebhookTarget, label: str, exc: httpx.HTTPError, timeout: float) -> ProbeFailure:
-    where = f"POST {target.url} ({label} event)"
-    if isinstance(exc, httpx.TimeoutException):
-        return ProbeTimeout(f"{where}: no answer within {timeout:.3g}s (the handler hangs or is overloaded)")
-    text = str(exc)
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            reason = getattr(cause, "verify_message", None) or cause
-            return TlsFailure(f"{where}: TLS handshake failed: {reason}")
-        if isinstance(cause, ConnectionRefusedError):
-            return Unreachable(f"{where}: connection refused: is the application running?")
-        cause = cause.__cause__ or cause.__context__
-    return Unreachable(f"{where}: {type(exc).__name__}: {text}")
