@@ -143,13 +143,13 @@ def _threshold_dump(threshold: Threshold) -> dict[str, float | None]:
     return {"warn": threshold.warn, "crit": threshold.crit}
 
 
-def _annotated(parse: Callable[[Any], float]) -> Any:
+def threshold_of(parse: Callable[[Any], float]) -> Any:
     return Annotated[Threshold, BeforeValidator(_threshold_reader(parse)),
                      PlainSerializer(_threshold_dump)]
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[float, BeforeValidator(parse_size)]
-NumberThreshold = _annotated(parse_number)
-DurationThreshold = _annotated(parse_duration)
-SizeThreshold = _annotated(parse_size)
+NumberThreshold = threshold_of(parse_number)
+DurationThreshold = threshold_of(parse_duration)
+SizeThreshold = threshold_of(parse_size)

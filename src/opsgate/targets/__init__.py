@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsgate.units import Duration
 
@@ -48,3 +48,16 @@ class Target(Strict):
         return f"<{self.kind} target {self.name!r}>"
 
     __str__ = __repr__
+
+
+class TlsClientTarget(Target):
+    """A target whose server certificate this side verifies: system trust, a CA bundle, or not."""
+
+    ca_bundle: str | None = None
+    insecure: bool = False
+
+    @model_validator(mode="after")
+    def _one_way_to_verify(self) -> TlsClientTarget:
+        if self.insecure and self.ca_bundle:
+            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
+        return self

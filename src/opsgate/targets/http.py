@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from opsgate.targets import Strict, Target
+from opsgate.targets import Strict, TlsClientTarget
 from opsgate.units import DurationThreshold, Size
 
 
@@ -20,7 +20,7 @@ def _valid_regex(pattern: str) -> str:
     return pattern
 
 
-def _http_url(url: str) -> str:
+def http_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http:// or https:// URL with a host, got {url!r}")
@@ -109,7 +109,7 @@ class SecurityHeadersPolicy(Strict):
         return {name: (p and _valid_regex(p)) for name, p in headers.items()}
 
 
-class HttpTarget(Target):
+class HttpTarget(TlsClientTarget):
     kind: ClassVar[str] = "http"
     default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
 
@@ -122,20 +122,16 @@ class HttpTarget(Target):
     bearer_token: str | None = None
     follow_redirects: bool = True
     max_redirects: int = Field(default=5, ge=0, le=30)
-    ca_bundle: str | None = None
-    insecure: bool = False
     max_body: Size = 1024 * 1024
     expect: Expect = Expect()
     security_headers: Literal["baseline"] | SecurityHeadersPolicy | None = None
 
-    _url = field_validator("url")(lambda cls, v: _http_url(v))
+    _url = field_validator("url")(lambda cls, v: http_url(v))
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpTarget:
         if self.body is not None and self.body_json is not None:
             raise ValueError("give either 'body' or 'body_json', not both")
-        if self.insecure and self.ca_bundle:
-            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
         return self
 
     @property

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
-from opsgate.targets import Target
-from opsgate.targets.http import BasicAuth, _http_url
+from opsgate.targets import TlsClientTarget
+from opsgate.targets.http import BasicAuth, http_url
 from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_duration
 
 # Percentile keys of a latency target and the quantile level each one names.
@@ -40,7 +40,7 @@ def parse_rate(value: Any) -> float:
     return rate
 
 
-class LatencyTarget(Target):
+class LatencyTarget(TlsClientTarget):
     """Sample `samples` requests to `url` and judge their percentiles, maximum and error rate."""
 
     kind: ClassVar[str] = "latency"
@@ -51,8 +51,6 @@ class LatencyTarget(Target):
     headers: dict[str, str] = {}
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
     follow_redirects: bool = True
     keepalive: bool = True
 
@@ -71,7 +69,7 @@ class LatencyTarget(Target):
     max: DurationThreshold | None = None
     error_rate: NumberThreshold = Threshold(crit=0.01)
 
-    _url = field_validator("url")(lambda cls, v: _http_url(v))
+    _url = field_validator("url")(lambda cls, v: http_url(v))
 
     @field_validator("rate", mode="before")
     @classmethod
@@ -85,8 +83,6 @@ class LatencyTarget(Target):
 
     @model_validator(mode="after")
     def _resolvable(self) -> LatencyTarget:
-        if self.insecure and self.ca_bundle:
-            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
         if not self.targets() and self.max is None:
             raise ValueError(
                 "a latency target needs at least one of p50, p90, p95, p99, p999 or max "

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.jsonpath import parse_path
-from opsgate.targets import Strict, Target
-from opsgate.targets.http import BasicAuth, _http_url
-from opsgate.units import _annotated, parse_duration, parse_number, parse_size
+from opsgate.targets import Strict, TlsClientTarget
+from opsgate.targets.http import BasicAuth, http_url
+from opsgate.units import parse_duration, parse_number, parse_size, threshold_of
 
 
 def parse_quantity(value: object) -> float:
@@ -31,7 +31,7 @@ def parse_quantity(value: object) -> float:
                      f"got {value!r}")
 
 
-QuantityThreshold = _annotated(parse_quantity)
+QuantityThreshold = threshold_of(parse_quantity)
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
@@ -95,7 +95,7 @@ def parse_selector(text: str) -> Selector:
     return Selector(name=name, matchers=tuple(matchers))
 
 
-class MetricsTarget(Target):
+class MetricsTarget(TlsClientTarget):
     """One metric value judged against `min` and/or `max`."""
 
     kind: ClassVar[str] = "metrics"
@@ -111,8 +111,6 @@ class MetricsTarget(Target):
     headers: dict[str, str] = {}
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
 
     min: QuantityThreshold | None = None
     max: QuantityThreshold | None = None
@@ -122,7 +120,7 @@ class MetricsTarget(Target):
     @field_validator("prometheus", "url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value)
+        return None if value is None else http_url(value)
 
     @field_validator("json_path")
     @classmethod
@@ -138,8 +136,6 @@ class MetricsTarget(Target):
 
     @model_validator(mode="after")
     def _one_source(self) -> MetricsTarget:
-        if self.insecure and self.ca_bundle:
-            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
         if self.min is None and self.max is None:
             raise ValueError("a metrics target needs 'min', 'max' or both (e.g. 'max: 0.01')")
         sources = [name for name, given in (

@@ -6,22 +6,20 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from opsgate.targets import Target
+from opsgate.targets import TlsClientTarget
 from opsgate.targets._urls import checked_url, endpoint
 from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
 
 REDIS_SCHEMES = ("redis", "rediss")
 
 
-class RedisTarget(Target):
+class RedisTarget(TlsClientTarget):
     """One Redis server (or one logical database of it), judged from PING, INFO, DBSIZE and LLEN."""
 
     kind: ClassVar[str] = "redis"
     default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
 
     url: str
-    ca_bundle: str | None = None
-    insecure: bool = False
     ping: DurationThreshold | None = Threshold(warn=0.1, crit=1.0)
     memory_ratio: NumberThreshold | None = Threshold(warn=0.8, crit=0.95)
     used_memory_max: SizeThreshold | None = None
@@ -44,8 +42,6 @@ class RedisTarget(Target):
     def _tls_options(self) -> RedisTarget:
         if (self.ca_bundle or self.insecure) and not self.url.startswith("rediss://"):
             raise ValueError("'ca_bundle' and 'insecure' apply to rediss:// (TLS) URLs only")
-        if self.insecure and self.ca_bundle:
-            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
         return self
 
     @property

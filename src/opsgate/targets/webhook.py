@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from opsgate.targets import Strict, Target
+from opsgate.targets import Strict, TlsClientTarget
 from opsgate.units import Duration
 
 Scheme = Literal["stripe", "github", "shopify", "standard", "hmac"]
@@ -22,7 +22,7 @@ class HmacScheme(Strict):
     prefix: str = ""
 
 
-class WebhookTarget(Target):
+class WebhookTarget(TlsClientTarget):
     """POSTs a test event signed with `secret` (expects 2xx) and with a wrong one (expects 4xx)."""
 
     kind: ClassVar[str] = "webhook"
@@ -38,8 +38,6 @@ class WebhookTarget(Target):
     hmac: HmacScheme | None = None
     reject_stale: bool = False
     stale_by: Duration = 3600.0
-    ca_bundle: str | None = None
-    insecure: bool = False
 
     @field_validator("url")
     @classmethod
@@ -60,8 +58,6 @@ class WebhookTarget(Target):
             )
         if self.scheme == "standard" and not _standard_secret_ok(self.secret):
             raise ValueError("a 'standard' webhook secret must be 'whsec_' followed by base64")
-        if self.insecure and self.ca_bundle:
-            raise ValueError("'insecure: true' skips verification, so 'ca_bundle' would be ignored")
         return self
 
     @property
