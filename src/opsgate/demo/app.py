@@ -342,6 +342,9 @@ class DemoServer(ThreadingHTTPServer):
     """One listener (HTTP, or HTTPS when given a TLS context) of a demo target."""
 
     daemon_threads = True
+    # The default backlog of 5 drops connection attempts when checks arrive together (latency
+    # sampling at concurrency 10, a smoke gate of 200 checks): they would stall for a second.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], state: DemoState, tls: ssl.SSLContext | None = None
