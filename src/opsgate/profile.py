@@ -13,8 +13,10 @@ from pydantic import Field, ValidationError, model_validator
 
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
+from opsgate.targets.backup import BackupTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
+from opsgate.targets.host import HostTarget
 from opsgate.targets.http import HttpTarget
 from opsgate.targets.latency import LatencyTarget
 from opsgate.targets.metrics import MetricsTarget
@@ -60,6 +62,8 @@ class Profile(Strict):
     webhooks: list[WebhookTarget] = []
     latency: list[LatencyTarget] = []
     metrics: list[MetricsTarget] = []
+    backups: list[BackupTarget] = []
+    hosts: list[HostTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:

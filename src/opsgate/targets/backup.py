@@ -1,0 +1,69 @@
+"""Profile model of `backups:` targets: the newest file matching a local glob, its age, size and integrity."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import field_validator
+
+from opsgate.targets import Target
+from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
+
+# The seed runbook's RPO alert: "> 36h since backup".
+DEFAULT_MAX_AGE = Threshold(crit=36 * 3600.0)
+# A zero-byte file is a backup job that opened its output and died.
+DEFAULT_MIN_SIZE = Threshold(crit=1.0)
+
+
+class BackupTarget(Target):
+    """Backup files on the machine running the checks, matched by a glob (`data/*.db.backup`).
+
+    Relative paths resolve against the current directory of the pytest run; `~` is expanded;
+    `**` matches any depth. Read-only: files are stat()ed and, when asked, read, never written.
+    """
+
+    kind: ClassVar[str] = "backups"
+    default_suites: ClassVar[tuple[str, ...]] = ("daily",)
+
+    path: str
+    max_age: DurationThreshold | None = DEFAULT_MAX_AGE
+    min_size: SizeThreshold | None = DEFAULT_MIN_SIZE
+    min_count: NumberThreshold | None = None
+    sqlite_integrity: bool | Literal["quick", "full"] = False
+    gzip_integrity: bool = False
+    show_newest: int = 10
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected a file path or glob such as 'data/*.db.backup', got an empty string")
+        return value
+
+    @field_validator("show_newest")
+    @classmethod
+    def _show_newest(cls, value: int) -> int:
+        if not 1 <= value <= 1000:
+            raise ValueError(f"expected 1..1000 files to list in the evidence, got {value}")
+        return value
+
+    @property
+    def sqlite_check(self) -> str | None:
+        """The PRAGMA the SQLite integrity check runs (`quick_check` for `true`), or None."""
+        if self.sqlite_integrity is False:
+            return None
+        return "integrity_check" if self.sqlite_integrity == "full" else "quick_check"
+
+    def resolved_pattern(self, cwd: Path | None = None) -> str:
+        """The glob as an absolute pattern: `~` expanded, relative paths joined to `cwd` (default: now)."""
+        expanded = os.path.expanduser(self.path)
+        if os.path.isabs(expanded):
+            return expanded
+        return str((cwd or Path.cwd()) / expanded)
+
+    @property
+    def host_key(self) -> str:
+        # Integrity checks read whole files: backups on one machine share the local disks.
+        return "localhost:files"
