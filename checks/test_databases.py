@@ -7,7 +7,7 @@ from opsgate.judges.database import judge_database, judge_slow_statements
 
 
 @check("databases", probe="opsgate.probes.database:probe")
-def test_database(target, observe, verdict):
+def test_databases(target, observe, verdict):
     judge_database(target, observe(), verdict)
     verdict.conclude()
 

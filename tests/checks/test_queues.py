@@ -69,7 +69,7 @@ def test_rabbitmq_queue_with_messages_and_no_consumers_fails(
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*queue orders: 1 problem(s):",
+            "*queues orders: 1 problem(s):",
             f"*- queue '{filled_queue}' has 120 message(s) and no consumers: nothing processes it*",
             f"*- (warn) queue '{filled_queue}' depth is 120, above the limit 100 (warn)*",
         ]
@@ -94,7 +94,7 @@ def test_celery_queue_on_redis_past_crit_fails(
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*queue celery: queue 'celery' depth is 201, above the limit 200 (crit): "
+            "*queues celery: queue 'celery' depth is 201, above the limit 200 (crit): "
             "workers are not keeping up*celery inspect ping*"
         ]
     )

@@ -5,6 +5,6 @@ from opsgate.judges.queue import judge_queue
 
 
 @check("queues", probe="opsgate.probes.queue:probe")
-def test_queue(target, observe, verdict):
+def test_queues(target, observe, verdict):
     judge_queue(target, observe(), verdict)
     verdict.conclude()

@@ -54,7 +54,7 @@ def test_the_machines_databases_pass(run_checks: RunChecks) -> None:
         (
             24,
             "failed",
-            "*database main: connections/limit is 100.0%, above the limit 95.0% (crit): 25 of 25 usable "
+            "*databases main: connections/limit is 100.0%, above the limit 95.0% (crit): 25 of 25 usable "
             "connections (* idle, 1 active); new clients are refused at 100%*",
         ),
     ],
