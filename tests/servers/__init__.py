@@ -191,7 +191,10 @@ class MariaServer:
                 f"--pid-file={self.dir / 'pid'}",
                 f"--log-error={self.dir / 'err'}",
                 *self.args,
-            ]
+            ],
+            # mariadbd warns on stderr before it opens its error log
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait(self._ping, f"mariadbd on {self.port}", 40)
         return self
