@@ -6,7 +6,7 @@ import json
 import platform
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ class RunSummary:
             "duration_s": round(finished - self.started, 3),
             "exit_status": exit_status,
             "totals": self.totals(),
-            "checks": [asdict(record) for record in self.checks.values()],
+            "checks": [vars(record) for record in self.checks.values()],
         }
 
     def write(self, directory: Path, exit_status: int, markers: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from opsgate import ThresholdWarning
@@ -130,8 +130,9 @@ class Verdict:
             return
         payload = {
             "level": self.level,
-            "measurements": [asdict(m) for m in self.measurements],
-            "findings": [asdict(f) for f in self.findings],
+            # flat dataclasses: vars() is enough, and asdict's deep copy costs per check
+            "measurements": [vars(m) for m in self.measurements],
+            "findings": [vars(f) for f in self.findings],
         }
         self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
 
