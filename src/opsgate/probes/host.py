@@ -8,8 +8,11 @@ connect timeout and keep-alives, so a hung host costs about the target's timeout
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +27,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _SECRET_ARG = re.compile(r"(?i)((?:pass(?:word)?|secret|token|key|auth)[a-z_-]*[= ]+)\S+")
-_ARGS_SHOWN = 100
+_ARGS_SHOWN = 200
 _SOCKETS_SHOWN = 60
+_CONTROL_PERSIST = 3
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,11 @@ def connect(target: HostTarget, timeout: float) -> Host:
     seconds = max(1, math.ceil(timeout))
     options: dict[str, Any] = {
         "timeout": seconds,
-        "controlpersist": 0,  # no master connection left behind after the run
+        # One multiplexed connection per probe (testinfra runs a dozen commands); the master exits
+        # a few seconds after the last one, so nothing lingers after the run.
+        "controlpersist": _CONTROL_PERSIST,
+        # Per connection settings: a master opened with another key or config is never reused.
+        "controlpath": os.path.join(tempfile.gettempdir(), f"opsgate-ssh-{_settings_hash(target)}-%%C"),
         "ssh_extra_args": f"-o BatchMode=yes -o ServerAliveInterval={seconds} -o ServerAliveCountMax=1",
     }
     if target.ssh_config:
@@ -181,6 +189,11 @@ def connect(target: HostTarget, timeout: float) -> Host:
     if target.ssh_identity_file:
         options["ssh_identity_file"] = str(Path(target.ssh_identity_file).expanduser())
     return testinfra.get_host(target.connection, **options)
+
+
+def _settings_hash(target: HostTarget) -> str:
+    text = "\0".join((target.connection, target.ssh_config or "", target.ssh_identity_file or ""))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class _Runner:

@@ -1,0 +1,98 @@
+"""Profile models of `backups:` and `hosts:`: defaults, and errors that say what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from opsgate.profile import ProfileError, load_profile
+from opsgate.targets.backup import BackupTarget
+from opsgate.targets.host import HostTarget
+
+
+def error_of(model: Any, **fields: Any) -> str:
+    with pytest.raises(ValidationError) as info:
+        model.model_validate({"name": "t", **fields})
+    return str(info.value)
+
+
+def test_backup_defaults_are_the_seed_rpo_and_a_non_empty_file() -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "data/*.db.backup"})
+    assert target.max_age is not None and target.max_age.crit == 36 * 3600
+    assert target.min_size is not None and target.min_size.crit == 1
+    assert target.sqlite_check is None and target.effective_suites == ("daily",)
+    assert BackupTarget.model_validate({"name": "b", "path": "x", "sqlite_integrity": True}).sqlite_check \
+        == "quick_check"
+    assert BackupTarget.model_validate({"name": "b", "path": "x", "sqlite_integrity": "full"}).sqlite_check \
+        == "integrity_check"
+
+
+def test_backup_relative_paths_resolve_against_the_given_directory(tmp_path: Path) -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "data/*.db.backup"})
+    assert target.resolved_pattern(tmp_path) == f"{tmp_path}/data/*.db.backup"
+    assert BackupTarget.model_validate({"name": "b", "path": "/srv/b/*.gz"}).resolved_pattern(tmp_path) \
+        == "/srv/b/*.gz"
+    assert not BackupTarget.model_validate({"name": "b", "path": "~/b/*"}).resolved_pattern().startswith("~")
+
+
+def test_backup_errors() -> None:
+    assert "expected a file path or glob" in error_of(BackupTarget, path=" ")
+    assert "expected a duration such as '500ms'" in error_of(BackupTarget, path="x", max_age="soon")
+    assert "Extra inputs are not permitted" in error_of(BackupTarget, path="x", max_age_h=36)
+
+
+def test_host_needs_something_to_check() -> None:
+    assert "a hosts target checks nothing: give at least one of services, processes" in error_of(HostTarget)
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"connection": "winrm://box", "processes": ["x"]}, "expected 'local://' or 'ssh://[user@]host[:port]'"),
+    ({"connection": "ssh://", "processes": ["x"]}, "expected a host name in 'ssh://'"),
+    ({"ssh_config": "/x", "processes": ["x"]}, "apply to ssh:// connections only"),
+    ({"listening": ["6379"]}, "expected a socket such as 'tcp://127.0.0.1:6379'"),
+    ({"listening": ["tcp://127.0.0.1:70000"]}, "expected a socket such as"),
+    ({"disk_used_max": {"/": 90}}, "disk_used_max of / is a used ratio between 0 and 1"),
+    ({"disk_used_max": {"var": 0.9}}, "expected an absolute mount point"),
+    ({"memory_available_min": {"warn": "10%", "crit": "100MB"}}, "give both limits as ratios"),
+    ({"files": {"/x": {"mode": "rw-r--r--"}}}, "expected an octal file mode such as '0644'"),
+    ({"files": {"/x": {"exists": False, "mode": "0644"}}}, "'exists: false' cannot be combined"),
+    ({"services_enabled": True, "processes": ["x"]}, "'services_enabled: true' needs a 'services' list"),
+])
+def test_host_errors(fields: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(HostTarget, **fields)
+
+
+def test_host_memory_floor_is_ratio_or_size() -> None:
+    ratio = HostTarget.model_validate({"name": "h", "memory_available_min": {"warn": 0.2, "crit": "10%"}})
+    assert ratio.memory_available_min is not None and ratio.memory_available_min.ratio
+    floor = ratio.memory_available_min.threshold
+    assert (floor.warn, floor.crit) == (0.2, 0.1)
+    size = HostTarget.model_validate({"name": "h", "memory_available_min": "512MiB"})
+    assert size.memory_available_min is not None and not size.memory_available_min.ratio
+    assert size.memory_available_min.threshold.crit == 512 * 2**20
+
+
+def test_a_profile_with_both_sections_loads_and_yaml_octal_modes_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\n"
+        "backups:\n  - {name: sqlite, path: 'data/*.db.backup', max_age: 36h, sqlite_integrity: true}\n"
+        "hosts:\n  - name: web\n    connection: 'ssh://deploy@web1:2222'\n"
+        "    services: [nginx]\n    listening: ['tcp://0.0.0.0:443']\n    disk_used_max: {'/': 0.9}\n"
+        "    files: {/etc/nginx/nginx.conf: {mode: 0644}}\n"
+    )
+    profile, _ = load_profile(path)
+    [host] = profile.hosts
+    assert host.files["/etc/nginx/nginx.conf"].mode == "0644"
+    assert host.host_key == "web1:2222"
+    assert profile.backups[0].max_age is not None and profile.backups[0].max_age.crit == 36 * 3600
+
+
+def test_profile_errors_name_the_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nhosts:\n  - {name: web, listening: [':443']}\n")
+    with pytest.raises(ProfileError, match=r"hosts\[0\]\.listening: expected a socket such as"):
+        load_profile(path)
