@@ -54,7 +54,7 @@ class BackupFacts:
 
     @property
     def newest(self) -> BackupFile | None:
-        return self.files[0] if self.files else None
+        return max(self.files, key=lambda f: (f.mtime, f.path)) if self.files else None
 
     def age(self, file: BackupFile) -> float:
         return max(0.0, self.observed_at - file.mtime)
@@ -120,20 +120,34 @@ def sqlite_integrity(path: str, pragma: str, deadline: float, timeout: float) ->
         return Integrity(method, False, (f"cannot open as SQLite: {exc}",))
     try:
         connection.set_progress_handler(lambda: int(time.monotonic() > deadline), _SQLITE_PROGRESS_STEPS)
-        rows = connection.execute(f"PRAGMA {pragma}({_MAX_PROBLEMS})").fetchall()
+        problems = _pragma_problems(connection, pragma)
+        if problems:
+            return Integrity(method, False, problems)
         tables = connection.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").fetchone()[0]
     except sqlite3.OperationalError as exc:
         if "interrupted" in str(exc):
             raise _too_slow(method, path, timeout) from None
         return Integrity(method, False, (str(exc),))
-    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+    except sqlite3.DatabaseError as exc:  # "file is not a database"
         return Integrity(method, False, (str(exc),))
     finally:
         connection.close()
-    problems = tuple(str(row[0]) for row in rows if row and row[0] != "ok")
-    if problems:
-        return Integrity(method, False, problems)
     return Integrity(method, True, detail=f"{tables} table(s)")
+
+
+def _pragma_problems(connection: sqlite3.Connection, pragma: str) -> tuple[str, ...]:
+    """The check's problem lines (at most _MAX_PROBLEMS); an error mid-way is the last problem."""
+    problems: list[str] = []
+    cursor = connection.execute(f"PRAGMA {pragma}({_MAX_PROBLEMS})")
+    try:
+        for (line,) in cursor:
+            if line != "ok":
+                problems += [part.strip() for part in str(line).splitlines() if part.strip()]
+    except sqlite3.DatabaseError as exc:  # "database disk image is malformed": the check itself gave up
+        if "interrupted" in str(exc):
+            raise
+        problems.append(str(exc))
+    return tuple(problems[:_MAX_PROBLEMS])
 
 
 def gzip_integrity(path: str, deadline: float, timeout: float) -> Integrity:
@@ -174,7 +188,7 @@ def _walk_tar(path: str, deadline: float, method: str, timeout: float) -> int:
 
 
 def _gzip_problem(exc: BaseException) -> str:
-    if isinstance(exc, EOFError):
+    if isinstance(exc, EOFError) or (isinstance(exc, tarfile.ReadError) and "unexpected end" in str(exc)):
         return f"truncated archive: {exc}"
     return f"{type(exc).__name__}: {exc}"
 
