@@ -1,6 +1,6 @@
 """Pure statistics for latency SLOs: percentiles, order-statistic confidence intervals, exceedance.
 
-Definitions (documented in docs/reference/latency-metrics.md):
+Definitions (documented in the README, "Latency SLOs and metrics"):
 
 - `percentile(values, p)` is Hyndman-Fan type 7 (numpy's default, k6's TrendSink,
   `statistics.quantiles(method="inclusive")`): sort, h = p * (n - 1), interpolate linearly
