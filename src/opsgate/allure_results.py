@@ -1,16 +1,15 @@
-"""Allure results of a check run, kept in memory and written in bulk when the run ends.
+"""Allure results of a check run, kept in memory and written in one go when the run ends.
 
 allure-pytest writes every result, every fixture container and every attachment as its own
 file the moment it is produced: about five small files per check, on the critical path of the
 run. opsgate wires allure-pytest's own listener itself, with a logger that holds the results
-until the session ends and then writes them with a few threads. The containers of opsgate's
+until the session ends and then writes them in one pass. The containers of opsgate's
 plumbing fixtures (`target`, `observe`, `verdict`) are dropped: they only clutter the report.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,7 @@ from allure_commons.model2 import TestResultContainer
 from attr import asdict
 
 PLUMBING_FIXTURES = frozenset({"target", "observe", "verdict"})
-_WRITERS = 8  # file creation is a syscall that releases the GIL: overlap a few
+_WRITERS = 4
 
 
 class BufferedAllureLogger(AllureFileLogger):
@@ -53,22 +52,22 @@ class BufferedAllureLogger(AllureFileLogger):
         self._pending.append((file_name, body))
 
     def flush(self) -> None:
+        """Write every held file. Plain writes, no temp-and-rename: nobody reads the directory
+        while the run is still going, and each file has a name of its own (a uuid)."""
         pending, self._pending = self._pending, []
+        files = [(self._report_dir / name, _encoded(content)) for name, content in pending]
+        # Encoding needs the GIL; creating files is syscalls that release it: overlap those.
         with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            list(pool.map(self._write, pending))
+            list(pool.map(lambda file: file[0].write_bytes(file[1]), files))
 
-    def _write(self, entry: tuple[str, Any]) -> None:
-        name, content = entry
-        if isinstance(content, str):
-            data = content.encode("utf-8")
-        elif isinstance(content, bytes):
-            data = content
-        else:
-            fields = asdict(content, filter=lambda _, v: v or v is False)
-            data = json.dumps(fields, ensure_ascii=False).encode("utf-8")
-        temporary = self._report_dir / f"{name}.tmp"
-        temporary.write_bytes(data)
-        os.replace(temporary, self._report_dir / name)
+
+def _encoded(content: Any) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    fields = asdict(content, filter=lambda _, v: v or v is False)
+    return json.dumps(fields, ensure_ascii=False).encode("utf-8")
 
 
 def _only_plumbing(container: TestResultContainer) -> bool:

@@ -1,6 +1,8 @@
-"""Allure labelling and attachments for checks; allure is imported only when a check runs."""
+"""Allure labels and attachments for checks; allure is imported only when checks are collected."""
 
 from __future__ import annotations
+
+import pytest
 
 from opsgate.targets import Target
 
@@ -10,17 +12,21 @@ _TYPES = {
 }
 
 
-def label_test(target: Target, check: str) -> None:
+def allure_marks(target: Target, check: str) -> list[pytest.MarkDecorator]:
+    """Severity, feature, story, description and runbook link, as the marks
+    allure-pytest reads (set at collection: nothing to do per test). None without allure."""
     import allure
 
-    allure.dynamic.severity(getattr(allure.severity_level, target.severity.upper()))
-    allure.dynamic.feature(check)
-    allure.dynamic.story(target.name)
-    allure.dynamic.tag(*target.effective_suites)
+    marks = [
+        allure.severity(getattr(allure.severity_level, target.severity.upper())),
+        allure.feature(check), allure.story(target.name),
+    ]  # suites need no tag of ours: allure-pytest tags every test with its markers
     if target.description:
-        allure.dynamic.description(target.description)
+        marks.append(allure.description(target.description))
     if target.runbook:
-        allure.dynamic.link(target.runbook, name="runbook")
+        marks.append(allure.link(target.runbook, name="runbook"))
+    # Without the allure plugin these decorators are no-ops rather than pytest marks.
+    return [mark for mark in marks if isinstance(mark, pytest.MarkDecorator)]
 
 
 def allure_attach(name: str, text: str, mime: str) -> None:

@@ -48,6 +48,7 @@ class State:
     reports_dir: Path | None = None
     strict: bool = False
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    running: pytest.Item | None = None
 
 
 STATE = pytest.StashKey[State]()
@@ -152,8 +153,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not targets:
         metafunc.parametrize("target", [_NO_TARGETS], ids=["no-targets"])
         return
+    from opsgate.evidence import allure_marks
+
+    check = metafunc.function.__name__.removeprefix("test_")
     metafunc.parametrize("target", [
-        pytest.param(target, id=target.name, marks=_marks_for(target, marker.kwargs))
+        pytest.param(target, id=target.name,
+                     marks=_marks_for(target, marker.kwargs) + allure_marks(target, check))
         for target in targets
     ])
 
@@ -221,17 +226,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         state.runner.start([item.stash[CALL] for item in session.items if CALL in item.stash])
 
 
-@pytest.fixture
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if CALL in item.stash:
+        item.config.stash[STATE].running = item
+
+
+@pytest.fixture(scope="session")
 def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
-    """Returns a function giving the probe's facts for this check's target, or failing."""
+    """`observe()` gives the probe's facts for the target of the check now running, or fails.
+
+    Session-scoped (the check running is known from the state), so it costs nothing per test.
+    """
     state = request.config.stash[STATE]
-    call = request.node.stash[CALL]
-    assert state.runner is not None and state.redactor is not None
 
     def observe_target() -> Any:
         __tracebackhide__ = True
+        item = state.running
+        assert item is not None and state.runner is not None and state.redactor is not None
+        call = item.stash[CALL]
         outcome = state.runner.outcome(call)
-        request.node.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
+        item.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
         if outcome.error is not None:
             raise _redacted(outcome.error, state.redactor, call.target)
         return outcome.value
@@ -252,13 +266,12 @@ def _redacted(error: BaseException, redactor: Redactor, target: Any) -> BaseExce
 @pytest.fixture
 def verdict(request: pytest.FixtureRequest) -> Verdict:
     """Collects this check's findings; the check calls `verdict.conclude()` last."""
-    from opsgate.evidence import allure_attach, label_test
+    from opsgate.evidence import allure_attach
     from opsgate.verdict import Verdict
 
     state = request.config.stash[STATE]
     target = request.node.stash[CALL].target
     check = request.node.originalname.removeprefix("test_")
-    label_test(target, check)
     found = Verdict(
         target=target, check=check, redactor=state.redactor, strict=state.strict, attach=allure_attach,
         publish=lambda name, value: request.node.user_properties.append((name, value)),

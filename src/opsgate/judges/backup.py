@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opsgate.judges._format import format_count
-from opsgate.probes.backup import BackupFacts
-from opsgate.targets.backup import BackupTarget
 from opsgate.units import format_duration, format_size
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.backup import BackupFacts
+    from opsgate.targets.backup import BackupTarget
+    from opsgate.verdict import Verdict
 
 
 def judge_backups(target: BackupTarget, facts: BackupFacts, verdict: Verdict) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opsgate.judges._format import format_count, format_percent
-from opsgate.probes.database import DatabaseFacts, Session, SlowStatements
-from opsgate.targets.database import CustomQuery, DatabaseTarget
 from opsgate.units import Threshold, format_duration, format_number, format_size
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.database import DatabaseFacts, Session, SlowStatements
+    from opsgate.targets.database import CustomQuery, DatabaseTarget
+    from opsgate.verdict import Verdict
 
 
 def judge_database(target: DatabaseTarget, facts: DatabaseFacts, verdict: Verdict) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from opsgate.probes.dns import DnsFacts
-from opsgate.targets.dns import DnsTarget
 from opsgate.units import format_duration
 from opsgate.verdict import Verdict, describe
+
+if TYPE_CHECKING:
+    from opsgate.probes.dns import DnsFacts
+    from opsgate.targets.dns import DnsTarget
 
 
 def normalize(value: str, record_type: str) -> str:

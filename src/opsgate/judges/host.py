@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from opsgate.probes.host import FileState, HostFacts
-from opsgate.targets.host import FileExpectation, HostTarget
+from typing import TYPE_CHECKING
+
 from opsgate.units import format_number, format_size
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.host import FileState, HostFacts
+    from opsgate.targets.host import FileExpectation, HostTarget
+    from opsgate.verdict import Verdict
 
 
 def format_ratio(ratio: float) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsgate.errors import ProtocolFailure
 from opsgate.jsonpath import PathMissing, lookup
-from opsgate.probes.http import HttpResponse
-from opsgate.targets.http import Expect, HttpTarget, JsonCondition
 from opsgate.units import format_duration
 from opsgate.verdict import Verdict, describe
+
+if TYPE_CHECKING:
+    from opsgate.probes.http import HttpResponse
+    from opsgate.targets.http import Expect, HttpTarget, JsonCondition
 
 
 def judge_response(target: HttpTarget, response: HttpResponse, verdict: Verdict) -> None:

@@ -9,13 +9,16 @@ significant is reported as a warning that says so, never silently passed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from opsgate.histogram import svg_histogram
-from opsgate.probes.latency import LatencySample
 from opsgate.stats import breach_is_significant, exceedance_p_value, percentile, quantile_interval
 from opsgate.targets.latency import PERCENTILES, LatencyTarget
 from opsgate.units import Threshold, format_duration
 from opsgate.verdict import Measurement, Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.latency import LatencySample
 
 REPORT_CONFIDENCE = 0.95  # the interval shown when the profile sets no `confidence`
 ADVICE = ("the endpoint is slower than its SLO: compare with its latency dashboard and recent "

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from opsgate.probes.metrics import MetricValues, Series
-from opsgate.targets.metrics import MetricsTarget
 from opsgate.units import format_duration, format_number, format_size
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.metrics import MetricValues, Series
+    from opsgate.targets.metrics import MetricsTarget
+    from opsgate.verdict import Verdict
 
 FORMATS: dict[str, Callable[[float], str]] = {
     "number": format_number,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opsgate.judges._format import format_count
-from opsgate.probes.queue import QueueFacts
-from opsgate.targets.queue import QueueTarget
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.queue import QueueFacts
+    from opsgate.targets.queue import QueueTarget
+    from opsgate.verdict import Verdict
 
 
 def judge_queue(target: QueueTarget, facts: QueueFacts, verdict: Verdict) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opsgate.judges._format import format_count, format_percent
-from opsgate.probes.redis import RedisFacts
-from opsgate.targets.redis import RedisTarget
 from opsgate.units import Threshold, format_duration, format_size
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.redis import RedisFacts
+    from opsgate.targets.redis import RedisTarget
+    from opsgate.verdict import Verdict
 
 
 def judge_redis(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> None:

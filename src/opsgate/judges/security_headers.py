@@ -49,11 +49,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from opsgate.probes.http import HttpResponse
 from opsgate.targets.http import GRADES, HttpTarget, SecurityHeadersPolicy
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.http import HttpResponse
+    from opsgate.verdict import Verdict
 
 __all__ = [
     "RULES",

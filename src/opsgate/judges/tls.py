@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from opsgate.probes.tls import CertInfo, TlsFacts
 from opsgate.targets.tls import TLS_VERSIONS, TlsTarget
-from opsgate.verdict import Verdict
+
+if TYPE_CHECKING:
+    from opsgate.probes.tls import CertInfo, TlsFacts
+    from opsgate.verdict import Verdict
 
 WEAK_HASHES = frozenset({"md5", "sha1"})
 _RENEW = "renew the certificate now (certbot renew / your CA's console) and reload the server"

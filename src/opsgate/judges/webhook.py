@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from opsgate.probes.webhook import Exchange, WebhookFacts
-from opsgate.targets.webhook import WebhookTarget
-from opsgate.verdict import Verdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opsgate.probes.webhook import Exchange, WebhookFacts
+    from opsgate.targets.webhook import WebhookTarget
+    from opsgate.verdict import Verdict
 
 REJECTED = (400, 401, 403)
 
