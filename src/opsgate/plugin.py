@@ -171,8 +171,9 @@ def _targets_for(state: State, spec: dict[str, Any]) -> list[Any]:
 
 
 def _marks_for(target: Any, spec: dict[str, Any]) -> list[pytest.MarkDecorator]:
-    suites = target.suites if target.suites is not None else (spec["suites"]
-                                                              or target.default_suites)
+    # A check may have defaults of its own (security headers run weekly); `suites:` still wins.
+    own_default = target.suites is None and spec["suites"]
+    suites = spec["suites"] if own_default else target.effective_suites
     marks = [getattr(pytest.mark, suite) for suite in suites]
     if spec["intrusive"] or target.intrusive:
         marks.append(pytest.mark.intrusive)
@@ -227,8 +228,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if CALL in item.stash:
-        item.config.stash[STATE].running = item
+    if CALL not in item.stash:
+        return
+    from opsgate.evidence import allure_attach
+    from opsgate.verdict import Verdict
+
+    state = item.config.stash[STATE]
+    state.running = item
+    item.stash[VERDICT] = Verdict(
+        target=item.stash[CALL].target, check=item.name.split("[")[0].removeprefix("test_"),
+        redactor=state.redactor, strict=state.strict, attach=allure_attach,
+        publish=lambda name, value: item.user_properties.append((name, value)),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -263,21 +274,26 @@ def _redacted(error: BaseException, redactor: Redactor, target: Any) -> BaseExce
         return RuntimeError(f"{type(error).__name__}: {message}")
 
 
-@pytest.fixture
-def verdict(request: pytest.FixtureRequest) -> Verdict:
-    """Collects this check's findings; the check calls `verdict.conclude()` last."""
-    from opsgate.evidence import allure_attach
-    from opsgate.verdict import Verdict
+class _RunningVerdict:
+    """Stands for the Verdict of the check now running: one session-scoped object instead of a
+    fixture per test (allure-pytest and pytest pay for every function-scoped fixture)."""
 
-    state = request.config.stash[STATE]
-    target = request.node.stash[CALL].target
-    check = request.node.originalname.removeprefix("test_")
-    found = Verdict(
-        target=target, check=check, redactor=state.redactor, strict=state.strict, attach=allure_attach,
-        publish=lambda name, value: request.node.user_properties.append((name, value)),
-    )
-    request.node.stash[VERDICT] = found
-    return found
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    def __getattr__(self, name: str) -> Any:
+        running = self._state.running
+        assert running is not None, "verdict used outside a running check"
+        return getattr(running.stash[VERDICT], name)
+
+    def __repr__(self) -> str:
+        return repr(self._state.running.stash[VERDICT]) if self._state.running else "<no verdict>"
+
+
+@pytest.fixture(scope="session")
+def verdict(request: pytest.FixtureRequest) -> Verdict:
+    """The findings of the running check; the check calls `verdict.conclude()` last."""
+    return _RunningVerdict(request.config.stash[STATE])  # type: ignore[return-value]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -35,6 +35,11 @@ class Target(Strict):
     description: str | None = None
 
     @property
+    def effective_suites(self) -> tuple[str, ...]:
+        """The suites that run this target: its own `suites:`, else its kind's defaults."""
+        return tuple(self.suites) if self.suites is not None else self.default_suites
+
+    @property
     def host_key(self) -> str:
         """Which service this target loads, for the per-host concurrency limit."""
         return f"{self.kind}:{self.name}"
