@@ -7,10 +7,15 @@ import socket
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+import redis
 
 from opsgate.demo import DemoProcess
+
+if TYPE_CHECKING:
+    from tests.servers import RedisServer
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
@@ -58,3 +63,22 @@ def broken_demo() -> Iterator[DemoProcess]:
     """The bundled demo target on free ports, misbehaving on purpose."""
     with DemoProcess(port=0, https_port=0, broken=True) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def full_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A throwaway redis-server with a 4 MB maxmemory, filled until it refuses writes."""
+    from tests.servers import RedisServer  # it imports this module's free_port
+
+    with RedisServer(
+        tmp_path_factory.mktemp("full"), "--maxmemory", "4mb", "--maxmemory-policy", "noeviction"
+    ) as server:
+        client, value = server.client(), b"x" * 2000
+        for i in range(100_000):
+            try:
+                client.set(f"k{i}", value)
+            except redis.ResponseError:
+                break
+        else:
+            raise AssertionError("the server never reached maxmemory")
+        yield server

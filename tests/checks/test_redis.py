@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.conftest import RunChecks
-from tests.probes.test_redis import fill
 from tests.servers import RedisServer
-
-
-@pytest.fixture(scope="module")
-def full_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with RedisServer(
-        tmp_path_factory.mktemp("full"), "--maxmemory", "4mb", "--maxmemory-policy", "noeviction"
-    ) as server:
-        fill(server)
-        yield server
 
 
 def test_the_machines_redis_passes(run_checks: RunChecks) -> None:

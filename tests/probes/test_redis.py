@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from opsgate.errors import ProbeConfigError, Unreachable
 from opsgate.probes.redis import probe
@@ -20,34 +18,6 @@ READ_COMMANDS = {"ping", "info", "dbsize", "llen"}
 
 def target(url: str, **fields: object) -> RedisTarget:
     return RedisTarget.model_validate({"name": "t", "url": url, **fields})
-
-
-def fill(server: RedisServer) -> None:
-    """SET 2000-byte values until maxmemory refuses the write."""
-    client, value = server.client(), b"x" * 2000
-    for i in range(100_000):
-        try:
-            client.set(f"k{i}", value)
-        except redis.ResponseError:
-            return
-    raise AssertionError("the server never reached maxmemory")
-
-
-@pytest.fixture(scope="module")
-def full_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with RedisServer(
-        tmp_path_factory.mktemp("full"), "--maxmemory", "4mb", "--maxmemory-policy", "noeviction"
-    ) as server:
-        fill(server)
-        yield server
-
-
-def test_facts_of_the_machines_redis() -> None:
-    facts = probe(target("redis://127.0.0.1:6379/0", queues={"opsgate-no-such-queue": 5}), 5)
-    assert 0 < facts.ping_seconds < 5
-    assert facts.number("used_memory") and facts.info["role"] == "master"
-    assert facts.dbsize >= 0 and facts.queue_lengths == {"opsgate-no-such-queue": 0}
-    assert "used_memory:" in facts.evidence() and "LLEN opsgate-no-such-queue: 0" in facts.evidence()
 
 
 def test_a_full_server_reports_memory_near_maxmemory(full_redis: RedisServer) -> None:
