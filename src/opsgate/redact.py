@@ -52,6 +52,8 @@ class Redactor:
             return text
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
+        if "@" not in text:  # no URL in it can carry a password: spare the scan
+            return text
         return _URL_IN_TEXT.sub(lambda m: _mask_url_password(m.group(0)), text)
 
     def redact_mapping(self, mapping: dict[str, str]) -> dict[str, str]:
