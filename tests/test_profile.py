@@ -103,3 +103,19 @@ def test_profile_by_name_lists_the_known_ones(tmp_path: Path) -> None:
     assert resolve_profile_path("staging", tmp_path) == tmp_path / "staging.yaml"
     with pytest.raises(ProfileError, match=r"no profile named 'prod'.*\(available: staging\)"):
         resolve_profile_path("prod", tmp_path)
+
+
+def test_declared_secrets_are_masked_even_when_unused(tmp_path: Path) -> None:
+    _, redactor = load_profile(write(tmp_path, "name: x\nsecrets: [ADMIN_API_KEY]\n"),
+                               environ={"ADMIN_API_KEY": "adm-XYZ-123"})
+    assert redactor.redact("key=adm-XYZ-123") == "key=***"
+
+
+def test_validation_errors_never_quote_a_secret(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile(write(tmp_path, """
+name: x
+http:
+  - {name: a, url: "http://127.0.0.1:1/", bearer_token: 987654321012}
+"""), environ={})
+    assert "bearer_token" in str(caught.value) and "987654321012" not in str(caught.value)

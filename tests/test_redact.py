@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from opsgate.redact import MASK, Redactor
+from opsgate.redact import MASK, Redactor, mask_header
 
 
 def test_known_secrets_are_masked_longest_first() -> None:
@@ -30,10 +30,29 @@ def test_learning_from_profile_data() -> None:
     })
     text = "k-987654 tok-111 p@ss whsec_zzz rootpw application/json"
     assert redactor.redact(text) == f"{MASK} {MASK} {MASK} {MASK} {MASK} application/json"
-    assert "tok-111" in redactor and "application/json" not in redactor
 
 
-def test_mapping_redaction_masks_credential_headers() -> None:
-    headers = {"Authorization": "Bearer x", "Cookie": "sid=1", "Content-Type": "text/html"}
-    assert Redactor().redact_mapping(headers) == {
-        "Authorization": MASK, "Cookie": MASK, "Content-Type": "text/html"}
+def test_credential_query_parameters_are_masked_even_when_unknown() -> None:
+    text = "GET http://h:1/status?api_key=live_9f8e7d&page=2&token=tok_12345&X-Sig=abc: refused"
+    assert Redactor().redact(text) == (
+        f"GET http://h:1/status?api_key={MASK}&page=2&token={MASK}&X-Sig={MASK}: refused")
+
+
+def test_learned_query_credentials_are_masked_anywhere() -> None:
+    redactor = Redactor()
+    redactor.learn_from({"http": [{"url": "https://h/metrics?access_token=qwerty123"}]})
+    assert redactor.redact("echoed qwerty123") == f"echoed {MASK}"
+
+
+def test_numbers_under_credential_keys_are_secrets_too() -> None:
+    redactor = Redactor()
+    redactor.learn_from({"bearer_token": 987654321012, "X-Auth-Key": "k-1"})
+    assert redactor.redact("got 987654321012 and k-1") == f"got {MASK} and {MASK}"
+
+
+def test_headers_as_evidence_shows_keep_cookie_flags_but_not_values() -> None:
+    assert mask_header("Set-Cookie", "sessionid=abc123; Secure; HttpOnly") == (
+        f"sessionid={MASK}; Secure; HttpOnly")
+    assert mask_header("Authorization", "Bearer x") == MASK
+    assert mask_header("X-Api-Key", "k") == MASK
+    assert mask_header("Content-Type", "text/html") == "text/html"

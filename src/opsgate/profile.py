@@ -121,12 +121,16 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     raw = _read_yaml(path)
     secret_names = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
     redactor = Redactor()
-    data = _interpolate(raw, (), path, environ, {str(n) for n in secret_names}, redactor)
+    declared = {str(name) for name in secret_names}
+    for name in declared & environ.keys():  # masked even where the profile does not use them
+        redactor.add(environ[name])
+    data = _interpolate(raw, (), path, environ, declared, redactor)
+    # Learn before validating: a validation error quotes the offending value.
+    redactor.learn_from(data)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
-    redactor.learn_from(profile.model_dump(mode="python"))
     return profile, redactor
 
 

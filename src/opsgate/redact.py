@@ -9,15 +9,21 @@ from urllib.parse import urlsplit
 MASK = "***"
 # Keys whose values are credentials wherever they appear in a profile (headers, auth, URLs).
 _SECRET_KEY = re.compile(
-    r"pass(word)?|secret|token|api[-_]?key|apikey|authorization|cookie|credential|private",
+    r"pass(word)?|secret|token|api[-_]?key|apikey|authorization|cookie|credential|private"
+    r"|(^|[-_])(auth|key|sig|signature)$",
     re.IGNORECASE,
 )
-_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+# Headers whose whole value is a credential; Set-Cookie keeps its name and flags (they are findings).
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+# A URL in prose: punctuation that ends a sentence or a message is not part of it.
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>.,:;)]", re.IGNORECASE)
+_QUERY_PARAM = re.compile(r"([^=&#]+)=([^&#]*)")
+_QUERY_IN_URL = re.compile(r"([?&])([^=&#?]+)=([^&#]*)")
 _SHORTEST_SECRET = 3  # masking one or two characters would shred ordinary text
 
 
 class Redactor:
-    """Masks known secret values and the password part of any URL in a text."""
+    """Masks known secret values, and passwords and credential parameters of any URL in a text."""
 
     def __init__(self, secrets: set[str] | None = None) -> None:
         self._secrets: set[str] = set()
@@ -40,41 +46,62 @@ class Redactor:
         elif isinstance(data, list | tuple):
             for item in data:
                 self.learn_from(item, key)
-        elif isinstance(data, str):
+        elif isinstance(data, str | int | float) and not isinstance(data, bool):
+            text = str(data)
             if _SECRET_KEY.search(key):
-                self.add(data)
-                self.add(_bearer_value(data))
-            for url in _URL_IN_TEXT.findall(data):
-                self.add(_url_password(url))
+                self.add(text)
+                self.add(_bearer_value(text))
+            for url in _URL_IN_TEXT.findall(text):
+                for secret in _url_secrets(url):
+                    self.add(secret)
 
     def redact(self, text: str) -> str:
         if not text:
             return text
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
-        if "@" not in text:  # no URL in it can carry a password: spare the scan
+        if "://" not in text:  # no URL in it can carry a credential: spare the scan
             return text
-        return _URL_IN_TEXT.sub(lambda m: _mask_url_password(m.group(0)), text)
-
-    def redact_mapping(self, mapping: dict[str, str]) -> dict[str, str]:
-        return {k: (MASK if _SECRET_KEY.search(k) else self.redact(v)) for k, v in mapping.items()}
-
-    def __contains__(self, text: str) -> bool:
-        return self._pattern is not None and self._pattern.search(text) is not None
+        return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
 
 
-def _url_password(url: str) -> str | None:
+def mask_header(name: str, value: str) -> str:
+    """A response or request header as evidence may show it: credentials and cookie values
+    masked, cookie names and attributes kept (a missing Secure flag is a finding to read)."""
+    lowered = name.lower()
+    if lowered == "set-cookie":
+        cookie, separator, attributes = value.partition(";")
+        cookie_name = cookie.split("=", 1)[0]
+        return f"{cookie_name}={MASK}{separator}{attributes}"
+    if lowered in _CREDENTIAL_HEADERS or _SECRET_KEY.search(name):
+        return MASK
+    return value
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The password and the values of credential-named query parameters of a URL."""
     try:
-        return urlsplit(url).password
+        parts = urlsplit(url)
+        found = [parts.password or ""]
     except ValueError:
-        return None
+        return []
+    found += [value for name, value in _QUERY_PARAM.findall(parts.query) if _SECRET_KEY.search(name)]
+    return [secret for secret in found if secret]
 
 
-def _mask_url_password(url: str) -> str:
-    password = _url_password(url)
-    if not password:
+def _mask_url(url: str) -> str:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
         return url
-    return url.replace(f":{password}@", f":{MASK}@", 1)
+    if password:
+        url = url.replace(f":{password}@", f":{MASK}@", 1)
+
+    def mask_param(match: re.Match[str]) -> str:
+        lead, name, value = match.groups()
+        return f"{lead}{name}={MASK}" if value and _SECRET_KEY.search(name) else match.group(0)
+
+    return _QUERY_IN_URL.sub(mask_param, url)
 
 
 def _bearer_value(header: str) -> str | None:

@@ -104,7 +104,8 @@ class Verdict:
         if self.level == "crit":
             raise AssertionError(self.failure_message())
         for finding in self.findings:
-            warnings.warn(ThresholdWarning(self._label(finding.message)), stacklevel=2)
+            warnings.warn(ThresholdWarning(self.redactor.redact(self._label(finding.message))),
+                          stacklevel=2)
 
     def failure_message(self) -> str:
         crits = [f.message for f in self.findings if f.level == "crit"]

@@ -908,7 +908,7 @@ def judge_security_headers(target: HttpTarget, response: HttpResponse, verdict: 
         return
     assessment = assess(response.headers, https=response.https, policy=policy)
     verdict.evidence("security headers", assessment.breakdown_table())
-    verdict.evidence("response headers", "\n".join(f"{k}: {v}" for k, v in response.headers))
+    verdict.evidence("response headers", response.header_block())
     verdict.note("observatory score", assessment.score)
     verdict.note("grade", assessment.grade)
     for finding in assessment.findings:

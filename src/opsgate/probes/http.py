@@ -15,6 +15,7 @@ import httpx
 
 from opsgate.errors import ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.probes.transport import client_tls, network_failure, root_cause
+from opsgate.redact import mask_header
 from opsgate.targets.http import HttpTarget
 
 _CHUNK = 64 * 1024
@@ -71,10 +72,14 @@ class HttpResponse:
                 f"body starts {self.text[:120]!r}"
             ) from None
 
+    def header_block(self) -> str:
+        """The response headers, one per line, with cookie values and credentials masked."""
+        return "\n".join(f"{name}: {mask_header(name, value)}" for name, value in self.headers)
+
     def evidence(self) -> str:
         """The response as a person would read it in curl -i: status, headers, body excerpt."""
         hops = "".join(f"-> {status} {url}\n" for status, url in self.redirects)
-        head = "\n".join(f"{k}: {v}" for k, v in self.headers)
+        head = self.header_block()
         excerpt = self.text[:_EXCERPT] + ("\n[... cut]" if len(self.body) > _EXCERPT else "")
         return (f"{hops}{self.http_version} {self.status} {self.reason}  ({self.elapsed * 1000:.0f} ms)"
                 f"\n{head}\n\n{excerpt}")
