@@ -118,23 +118,28 @@ class Threshold:
         return None
 
 
-def _threshold_reader(parse: Callable[[Any], float]) -> Callable[[Any], Threshold]:
+def threshold_limits(value: Any) -> dict[str, Any]:
+    """The limits of a threshold as written, not yet parsed: `{warn, crit}` (either may be left out)
+    or a bare value, which is the crit limit. Limits given as null are left out."""
+    if isinstance(value, dict):
+        unknown = set(value) - {"warn", "crit"}
+        if unknown:
+            raise ValueError(
+                f"a threshold takes only 'warn' and 'crit', not {', '.join(sorted(unknown))}"
+            )
+        if not value:
+            raise ValueError("a threshold needs 'warn', 'crit' or both")
+        return {key: limit for key, limit in value.items() if limit is not None}
+    return {"crit": value}
+
+
+def threshold_reader(parse: Callable[[Any], float]) -> Callable[[Any], Threshold]:
+    """The reader of a threshold whose limits `parse` reads (a Threshold passes as it is)."""
     def read(value: Any) -> Threshold:
         if isinstance(value, Threshold):
             return value
-        if isinstance(value, dict):
-            unknown = set(value) - {"warn", "crit"}
-            if unknown:
-                raise ValueError(
-                    f"a threshold takes only 'warn' and 'crit', not {', '.join(sorted(unknown))}"
-                )
-            if not value:
-                raise ValueError("a threshold needs 'warn', 'crit' or both")
-            return Threshold(
-                warn=None if value.get("warn") is None else parse(value["warn"]),
-                crit=None if value.get("crit") is None else parse(value["crit"]),
-            )
-        return Threshold(crit=parse(value))
+        limits = {key: parse(limit) for key, limit in threshold_limits(value).items()}
+        return Threshold(warn=limits.get("warn"), crit=limits.get("crit"))
 
     return read
 
@@ -144,7 +149,7 @@ def _threshold_dump(threshold: Threshold) -> dict[str, float | None]:
 
 
 def threshold_of(parse: Callable[[Any], float]) -> Any:
-    return Annotated[Threshold, BeforeValidator(_threshold_reader(parse)),
+    return Annotated[Threshold, BeforeValidator(threshold_reader(parse)),
                      PlainSerializer(_threshold_dump)]
 
 

@@ -47,10 +47,40 @@ def test_invalid_targets(keys: dict[str, object], message: str) -> None:
         make(**keys)
 
 
-def test_thresholds_take_numbers_percentages_durations_and_sizes() -> None:
-    target = make(url="http://x/", select="a", max={"warn": "300ms", "crit": "80%"}, min="1KiB")
-    assert (target.max.warn, target.max.crit, target.min.crit) == (0.3, 0.8, 1024)
+def test_thresholds_take_numbers_and_percentages() -> None:
+    target = make(url="http://x/", select="a", max={"warn": 0.3, "crit": "80%"}, min=2)
+    assert (target.max.warn, target.max.crit, target.min.crit) == (0.3, 0.8, 2)
     assert target.source == "exposition" and target.host_key == "x:80"
+
+
+@pytest.mark.parametrize(("unit", "limit", "value"), [
+    ("ms", "2s", 2000.0), ("ms", "250ms", 250.0), ("ms", 1500, 1500.0),
+    ("seconds", "300ms", 0.3), ("seconds", "2m", 120.0), ("seconds", 2, 2.0),
+    ("bytes", "1KiB", 1024.0), ("bytes", "2MB", 2e6),
+])
+def test_durations_and_sizes_convert_into_the_unit(unit: str, limit: object, value: float) -> None:
+    target = make(url="http://x/", json_path="a", max={"warn": limit, "crit": limit}, unit=unit)
+    assert (target.max.warn, target.max.crit) == (value, value)
+    assert make(url="http://x/", json_path="a", min=limit, unit=unit).min.crit == value
+
+
+@pytest.mark.parametrize(("unit", "limit", "message"), [
+    ("number", "2s", "max\n.*a duration needs unit: seconds or ms, got '2s' with unit: number"),
+    ("ratio", "300ms", "max\n.*a duration needs unit: seconds or ms"),
+    ("bytes", "2s", "max\n.*a duration needs unit: seconds or ms"),
+    ("ms", "500MB", "max\n.*a size needs unit: bytes, got '500MB' with unit: ms"),
+    ("seconds", "1KiB", "max\n.*a size needs unit: bytes"),
+    ("number", "1KiB", "max\n.*a size needs unit: bytes"),
+])
+def test_a_duration_or_size_in_another_unit_is_a_profile_error(unit: str, limit: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(url="http://x/", json_path="a", max={"warn": limit}, unit=unit)
+
+
+def test_a_bad_unit_is_reported_alone() -> None:
+    with pytest.raises(ValidationError, match="1 validation error") as raised:
+        make(url="http://x/", json_path="a", max="2s", unit="minutes")
+    assert raised.value.errors()[0]["loc"] == ("unit",)
 
 
 def test_example_prometheus_profile_loads() -> None:

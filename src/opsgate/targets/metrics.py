@@ -12,26 +12,51 @@ import re
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opsgate.jsonpath import parse_path
 from opsgate.targets import Strict, TlsClientTarget
 from opsgate.targets.http import BasicAuth, http_url
-from opsgate.units import parse_duration, parse_number, parse_size, threshold_of
+from opsgate.units import Threshold, parse_duration, parse_number, parse_size, threshold_of, threshold_reader
+
+Unit = Literal["number", "ratio", "seconds", "ms", "bytes"]
+# How a duration or size string converts into each unit; a unit missing here takes no such string.
+_DURATION_SCALE = {"seconds": 1.0, "ms": 1000.0}
+_SIZE_SCALE = {"bytes": 1.0}
 
 
-def parse_quantity(value: object) -> float:
-    """A number (`0.01`, `80%`), else a duration in seconds (`300ms`), else a size in bytes."""
-    for parse in (parse_number, parse_duration, parse_size):
+def parse_quantity(value: object, unit: Unit = "number") -> float:
+    """A threshold in `unit`: a bare number (or `80%`) as is; a duration (`300ms`) in seconds or
+    milliseconds when `unit` is `seconds` or `ms`; a size (`500MB`) in bytes when `unit` is `bytes`.
+
+    A duration or size with any other unit is an error: converted silently, `2s` would be compared
+    with a value in another unit.
+    """
+    try:
+        return parse_number(value)
+    except ValueError:
+        pass
+    for parse, scales, what, units in ((parse_duration, _DURATION_SCALE, "a duration", "seconds or ms"),
+                                       (parse_size, _SIZE_SCALE, "a size", "bytes")):
         try:
-            return parse(value)
+            quantity = parse(value)
         except ValueError:
             continue
+        if unit not in scales:
+            raise ValueError(f"{what} needs unit: {units}, got {value!r} with unit: {unit} "
+                             f"(give a bare number in the unit, or set 'unit')")
+        return quantity * scales[unit]
     raise ValueError(f"expected a number, a duration such as '300ms' or a size such as '500MB', "
                      f"got {value!r}")
 
 
 QuantityThreshold = threshold_of(parse_quantity)
+
+
+def threshold_of_unit(value: object, unit: Unit) -> Threshold:
+    """A `{warn, crit}` or bare threshold whose durations and sizes are converted into `unit`."""
+    return threshold_reader(lambda limit: parse_quantity(limit, unit))(value)
+
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
@@ -112,15 +137,24 @@ class MetricsTarget(TlsClientTarget):
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = None
 
+    unit: Unit = "number"  # before min/max: their durations and sizes convert into it
     min: QuantityThreshold | None = None
     max: QuantityThreshold | None = None
-    unit: Literal["number", "ratio", "seconds", "ms", "bytes"] = "number"
     what: str | None = Field(default=None, max_length=200)
 
     @field_validator("prometheus", "url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
         return None if value is None else http_url(value)
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _in_unit(cls, value: object, info: ValidationInfo) -> object:
+        if "unit" not in info.data:  # a bad unit: its own error says so, no second one here
+            return Threshold()
+        if value is None:
+            return None
+        return threshold_of_unit(value, info.data["unit"])
 
     @field_validator("json_path")
     @classmethod
