@@ -75,20 +75,32 @@ def test_host_memory_floor_is_ratio_or_size() -> None:
     assert size.memory_available_min.threshold.crit == 512 * 2**20
 
 
-def test_a_profile_with_both_sections_loads_and_yaml_octal_modes_read_back(tmp_path: Path) -> None:
+def test_a_profile_with_both_sections_loads_and_quoted_modes_read_back(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
         "name: p\n"
         "backups:\n  - {name: sqlite, path: 'data/*.db.backup', max_age: 36h, sqlite_integrity: true}\n"
         "hosts:\n  - name: web\n    connection: 'ssh://deploy@web1:2222'\n"
         "    services: [nginx]\n    listening: ['tcp://0.0.0.0:443']\n    disk_used_max: {'/': 0.9}\n"
-        "    files: {/etc/nginx/nginx.conf: {mode: 0644}}\n"
+        "    files: {/etc/nginx/nginx.conf: {mode: '0644'}, /etc/x: {mode: '640'}, /bin/y: {mode: '4755'}}\n"
     )
     profile, _ = load_profile(path)
     [host] = profile.hosts
     assert host.files["/etc/nginx/nginx.conf"].mode == "0644"
+    assert host.files["/etc/x"].mode == "0640" and host.files["/etc/x"].mode_bits == 0o640
+    assert host.files["/bin/y"].mode == "4755"
     assert host.host_key == "web1:2222"
     assert profile.backups[0].max_age is not None and profile.backups[0].max_age.crit == 36 * 3600
+
+
+@pytest.mark.parametrize("mode", ["644", "0644", "0755"])
+def test_an_unquoted_yaml_mode_is_an_error_saying_to_quote_it(tmp_path: Path, mode: str) -> None:
+    # YAML reads 644 as decimal 644 (once misread as 0o1204) and 0644 as octal 420: never guess.
+    path = tmp_path / "p.yaml"
+    path.write_text(f"name: p\nhosts:\n  - name: web\n    files: {{/etc/x: {{mode: {mode}}}}}\n")
+    with pytest.raises(ProfileError, match=r"hosts\[0\]\.files\./etc/x\.mode: .*write the file mode quoted, "
+                                           r"e\.g\. mode: \"0644\""):
+        load_profile(path)
 
 
 def test_profile_errors_name_the_key_path(tmp_path: Path) -> None:

@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
 from opsgate.targets import Strict, Target
-from opsgate.units import NumberThreshold, Threshold, parse_number, parse_size
+from opsgate.units import (
+    NumberThreshold,
+    Threshold,
+    parse_number,
+    parse_size,
+    threshold_limits,
+    threshold_reader,
+)
 
 CONNECTION_SCHEMES = ("local", "ssh", "safe-ssh")
 _SOCKET = re.compile(
@@ -44,20 +51,14 @@ def _is_ratio(value: Any) -> bool:
 def _read_size_or_ratio(value: Any) -> SizeOrRatio:
     if isinstance(value, SizeOrRatio):
         return value
-    limits = value if isinstance(value, dict) else {"crit": value}
-    unknown = set(limits) - {"warn", "crit"}
-    if unknown:
-        raise ValueError(f"a threshold takes only 'warn' and 'crit', not {', '.join(sorted(unknown))}")
-    given = {k: v for k, v in limits.items() if v is not None}
-    if not given:
+    limits = threshold_limits(value)
+    if not limits:
         raise ValueError("a threshold needs 'warn', 'crit' or both")
-    kinds = {_is_ratio(v) for v in given.values()}
+    kinds = {_is_ratio(v) for v in limits.values()}
     if len(kinds) > 1:
         raise ValueError("give both limits as ratios (0.1, '10%') or both as sizes ('512MB'), not a mix")
     ratio = kinds.pop()
-    parse = parse_number if ratio else parse_size
-    parsed = {k: parse(v) for k, v in given.items()}
-    return SizeOrRatio(Threshold(warn=parsed.get("warn"), crit=parsed.get("crit")), ratio)
+    return SizeOrRatio(threshold_reader(parse_number if ratio else parse_size)(limits), ratio)
 
 
 def _dump_size_or_ratio(value: SizeOrRatio) -> dict[str, Any]:
@@ -83,8 +84,12 @@ class FileExpectation(Strict):
     def _mode(cls, value: Any) -> Any:
         if value is None:
             return None
-        # YAML reads `mode: 0644` as the octal int 420; `mode: "0644"` is a string.
-        text = format(value, "o") if isinstance(value, int) and not isinstance(value, bool) else str(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # YAML reads `mode: 644` as decimal 644 and `mode: 0644` as octal (420): which one was
+            # written is lost, and guessing would check a wrong mode. Only a string says it.
+            raise ValueError(f"write the file mode quoted, e.g. mode: \"0644\": unquoted, YAML reads it as "
+                             f"a number (644 in decimal, 0644 in octal = 420), got {value!r}")
+        text = str(value)
         if not _MODE.match(text):
             raise ValueError(f"expected an octal file mode such as '0644', got {value!r}")
         return f"{int(text, 8):04o}"
