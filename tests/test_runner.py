@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,10 +59,9 @@ def test_per_host_limit_bounds_calls_in_flight() -> None:
     calls = [call("slow_probe", f"c{i}") for i in range(12)]
     started = time.perf_counter()
     runner.start(calls)
-    assert [runner.outcome(c).unwrap() for c in calls] == [f"c{i}" for i in range(12)]
+    assert [runner.outcome(c).value for c in calls] == [f"c{i}" for i in range(12)]
     assert IN_FLIGHT["peak"] == 3
     assert time.perf_counter() - started == pytest.approx(0.2, abs=0.15)  # 4 rounds of 3
-    runner.shutdown()
 
 
 def test_different_hosts_run_side_by_side() -> None:
@@ -70,7 +72,6 @@ def test_different_hosts_run_side_by_side() -> None:
     for c in calls:
         runner.outcome(c)
     assert IN_FLIGHT["peak"] == 6
-    runner.shutdown()
 
 
 def test_equal_calls_share_one_run() -> None:
@@ -80,17 +81,15 @@ def test_equal_calls_share_one_run() -> None:
     runner.start([first, again])
     assert runner.outcome(first) is runner.outcome(again)
     assert ATTEMPTS["same"] == 2
-    runner.shutdown()
 
 
 def test_failures_about_the_target_are_retried() -> None:
     ATTEMPTS.clear()
     outcome = execute(call("flaky_probe", "flaky", retries=1))
-    assert outcome.unwrap() == "second time lucky" and outcome.attempts == 2
+    assert outcome.value == "second time lucky" and outcome.attempts == 2
     assert outcome.notes == ["attempt 1: first attempt refused"]
     ATTEMPTS.clear()
-    with pytest.raises(Unreachable):
-        execute(call("flaky_probe", "no-retry", retries=0)).unwrap()
+    assert isinstance(execute(call("flaky_probe", "no-retry", retries=0)).error, Unreachable)
 
 
 def test_bugs_are_not_retried() -> None:
@@ -99,14 +98,41 @@ def test_bugs_are_not_retried() -> None:
     assert isinstance(outcome.error, KeyError) and ATTEMPTS["bug"] == 1
 
 
-def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
     runner = ProbeRunner(concurrency=2, per_host=2)
-    hung = call("hung_probe", "hung", timeout=0.1)
-    runner.start([hung])
+    hung, next_one = call("hung_probe", "hung", timeout=0.1), call("slow_probe", "after")
+    runner.start([hung, next_one])
     started = time.perf_counter()
     outcome = runner.outcome(hung)
     assert time.perf_counter() - started < 1
     assert isinstance(outcome.error, ProbeFailure)
     assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
-    runner.shutdown()
+    assert runner.outcome(next_one).value == "after"
+
+
+def test_a_hung_probe_does_not_keep_the_process_alive() -> None:
+    script = (
+        "import time\n"
+        "from opsgate.runner import ProbeRunner, ProbeCall\n"
+        "from opsgate.targets.http import HttpTarget\n"
+        "import opsgate.runner\n"
+        "opsgate.runner._WAIT_GRACE = 0.1\n"
+        "c = ProbeCall('tests.test_runner:hung_probe', HttpTarget(name='h', url='http://127.0.0.1:1/'),"
+        " 0.1, 0)\n"
+        "r = ProbeRunner(2, 2); r.start([c]); print(r.outcome(c).error)\n"
+    )
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert "did not finish" in done.stdout, done.stderr
+    assert time.perf_counter() - started < 1.8  # hung_probe sleeps 2 s: exit did not wait for it
+
+
+def test_the_wait_counts_from_the_start_not_from_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.0)
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    calls = [call("slow_probe", f"q{i}", timeout=0.1) for i in range(6)]  # 50 ms each, in a row
+    runner.start(calls)
+    assert [runner.outcome(c).value for c in reversed(calls)] == [f"q{i}" for i in range(5, -1, -1)]

@@ -221,7 +221,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         concurrency=config.getoption("opsgate_concurrency") or defaults.concurrency,
         per_host=config.getoption("opsgate_per_host") or defaults.per_host_concurrency,
     )
-    config.add_cleanup(state.runner.shutdown)
     if _controls_the_run(config):
         # Under xdist each worker collects everything but runs a share: probe lazily there.
         state.runner.start([item.stash[CALL] for item in session.items if CALL in item.stash])

@@ -12,7 +12,6 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +48,6 @@ class Outcome:
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
 
-    def unwrap(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.value
 
 
 def load_probe(path: str) -> Probe:
@@ -82,59 +77,97 @@ def execute(call: ProbeCall) -> Outcome:
     return outcome
 
 
+@dataclass
+class _Pending:
+    """A queued or running call; `done` is set once `outcome` is."""
+
+    call: ProbeCall
+    done: threading.Event = field(default_factory=threading.Event)
+    started: float | None = None
+    outcome: Outcome | None = None
+    abandoned: bool = False
+
+
 class ProbeRunner:
-    """Starts probe calls on a thread pool with a global and a per-host in-flight limit."""
+    """Runs probe calls on lanes, at most `concurrency` at once and `per_host` per host.
+
+    A lane is a daemon thread that runs one host's queued calls one after another, so a probe
+    that ignores its timeout can neither hang the run nor keep the interpreter from exiting.
+    """
 
     def __init__(self, concurrency: int, per_host: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="opsgate-probe")
-        self._per_host = per_host
+        self._concurrency, self._per_host = concurrency, per_host
         self._lock = threading.Lock()
-        self._futures: dict[tuple[str, str, str], Future[Outcome]] = {}
-        self._waiting: dict[str, deque[tuple[ProbeCall, Future[Outcome]]]] = defaultdict(deque)
-        self._in_flight: dict[str, int] = defaultdict(int)
+        self._calls: dict[tuple[str, str, str], _Pending] = {}
+        self._waiting: dict[str, deque[_Pending]] = defaultdict(deque)
+        self._lanes: dict[str, int] = defaultdict(int)
+        self._lanes_total = 0
 
     def start(self, calls: list[ProbeCall]) -> None:
         """Queue calls (duplicates share one run) and start as many as the limits allow."""
         with self._lock:
             for call in calls:
-                if call.key not in self._futures:
-                    future: Future[Outcome] = Future()
-                    self._futures[call.key] = future
-                    self._waiting[call.target.host_key].append((call, future))
-            for host in list(self._waiting):
-                self._fill(host)
+                if call.key not in self._calls:
+                    pending = _Pending(call)
+                    self._calls[call.key] = pending
+                    self._waiting[call.target.host_key].append(pending)
+            self._open_lanes()
 
     def outcome(self, call: ProbeCall) -> Outcome:
-        """The call's outcome, waiting for it; a call never started runs now in this thread."""
+        """The call's outcome, waiting for it; a call never queued runs now in this thread.
+
+        The wait is bounded from the moment the call starts, not while it queues behind others.
+        """
         with self._lock:
-            future = self._futures.get(call.key)
-        if future is None:
+            pending = self._calls.get(call.key)
+        if pending is None:
             return execute(call)
-        deadline = call.timeout * (call.retries + 1) + _WAIT_GRACE
-        try:
-            return future.result(timeout=deadline)
-        except TimeoutError:
-            return Outcome(error=ProbeFailure(
-                f"the probe did not finish within {deadline:.0f}s although its timeout is "
-                f"{call.timeout:g}s: the target stalls in a way the client library cannot cut off"
-            ))
+        budget = call.timeout * (call.retries + 1) + _WAIT_GRACE
+        while not pending.done.wait(0.2):
+            if pending.started is not None and time.monotonic() - pending.started > budget:
+                return self._abandon(pending, budget)
+        assert pending.outcome is not None
+        return pending.outcome
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def _abandon(self, pending: _Pending, budget: float) -> Outcome:
+        # The lane stays stuck in the probe; give its slot to a fresh lane so the queue moves.
+        with self._lock:
+            if not pending.abandoned:
+                pending.abandoned = True
+                self._close_lane(pending.call.target.host_key)
+                self._open_lanes()
+        return Outcome(error=ProbeFailure(
+            f"the probe did not finish within {budget:.0f}s although its timeout is "
+            f"{pending.call.timeout:g}s: the target stalls in a way the client library cannot cut off"
+        ))
 
-    def _fill(self, host: str) -> None:
-        queue = self._waiting[host]
-        while queue and self._in_flight[host] < self._per_host:
-            call, future = queue.popleft()
-            self._in_flight[host] += 1
-            self._pool.submit(self._run, host, call, future)
+    def _open_lanes(self) -> None:
+        for host, queue in self._waiting.items():
+            while (queue and self._lanes[host] < min(self._per_host, len(queue))
+                   and self._lanes_total < self._concurrency):
+                self._lanes[host] += 1
+                self._lanes_total += 1
+                threading.Thread(target=self._lane, args=(host,), daemon=True,
+                                 name=f"opsgate-probe {host}").start()
 
-    def _run(self, host: str, call: ProbeCall, future: Future[Outcome]) -> None:
-        try:
-            future.set_result(execute(call))
-        except BaseException as exc:  # never leave a waiting test without an answer
-            future.set_result(Outcome(error=exc))
-        finally:
+    def _close_lane(self, host: str) -> None:
+        self._lanes[host] -= 1
+        self._lanes_total -= 1
+
+    def _lane(self, host: str) -> None:
+        while True:
             with self._lock:
-                self._in_flight[host] -= 1
-                self._fill(host)
+                queue = self._waiting[host]
+                if not queue:
+                    self._close_lane(host)
+                    self._open_lanes()  # a freed slot may serve another host
+                    return
+                pending = queue.popleft()
+                pending.started = time.monotonic()
+            try:
+                pending.outcome = execute(pending.call)
+            except BaseException as exc:  # never leave a waiting test without an answer
+                pending.outcome = Outcome(error=exc)
+            pending.done.set()
+            if pending.abandoned:
+                return  # its slot was handed on while it hung
