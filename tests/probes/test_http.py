@@ -177,3 +177,24 @@ class serving:  # noqa: N801 - reads as a with-statement verb
         self.server.server_close()
 
 
+
+
+def test_cookies_never_carry_over_between_checks() -> None:
+    seen: list[str | None] = []
+
+    class CookieJarProbe(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            seen.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            if self.path == "/login":
+                self.send_header("Set-Cookie", "sessionid=abc123; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(CookieJarProbe) as port:
+        fetch(target(f"http://127.0.0.1:{port}/login"), 5)
+        fetch(target(f"http://127.0.0.1:{port}/health"), 5)
+    assert seen == [None, None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import threading
@@ -20,8 +21,8 @@ from opsgate.targets.http import HttpTarget
 
 _CHUNK = 64 * 1024
 _EXCERPT = 2048
-_clients: dict[tuple[str | None, bool, int], httpx.Client] = {}
-_clients_lock = threading.Lock()
+_transports: dict[tuple[str | None, bool], httpx.HTTPTransport] = {}
+_transports_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,27 @@ def _request_headers(target: HttpTarget) -> dict[str, str]:
 
 
 def _client_for(target: HttpTarget) -> httpx.Client:
-    """Clients are shared per TLS setting so checks of one service reuse connections."""
-    key = (target.ca_bundle, target.insecure, target.max_redirects)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = httpx.Client(
+    """A client of its own per request (no cookie carries over from another check) on a
+    connection pool shared per TLS setting (checks of one service reuse connections)."""
+    key = (target.ca_bundle, target.insecure)
+    with _transports_lock:
+        transport = _transports.get(key)
+        if transport is None:
+            transport = httpx.HTTPTransport(
                 verify=client_tls(f"http {target.name}", target.ca_bundle, target.insecure),
-                max_redirects=target.max_redirects,
                 limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
             )
-            _clients[key] = client
-        return client
+            _transports[key] = transport
+    # Never closed: closing a client would close the shared pool (see _close_transports).
+    return httpx.Client(transport=transport, max_redirects=target.max_redirects)
+
+
+@atexit.register
+def _close_transports() -> None:
+    with _transports_lock:
+        for transport in _transports.values():
+            transport.close()
+        _transports.clear()
 
 
 def http_failure(
