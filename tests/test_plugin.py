@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from opsgate.demo import DemoProcess
-from tests.conftest import RunChecks
+from tests.conftest import RunChecks, free_port
 
 SECRET = "s3cr3t-admin-key-42"
 
@@ -178,3 +178,27 @@ def test_xdist_gives_the_same_verdicts(run_checks: RunChecks, demo: DemoProcess,
     result.assert_outcomes(passed=4, failed=1)
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     assert summary["totals"]["pass"] == 4 and summary["totals"]["fail"] == 1
+
+
+def test_bad_option_values_are_usage_errors(run_checks: RunChecks, demo: DemoProcess) -> None:
+    result = run_checks(suite_profile(demo), "--opsgate-concurrency=0")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--opsgate-concurrency: expected a whole number of at least 1, got '0'"])
+
+
+def test_summary_keeps_the_message_when_a_secret_was_masked(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADMIN_API_KEY", SECRET)
+    run_checks(f"""
+        name: masked
+        secrets: [ADMIN_API_KEY]
+        http:
+          - name: admin
+            url: http://127.0.0.1:{free_port()}/health?key=${{ADMIN_API_KEY}}
+            runbook: https://runbooks.example/admin
+    """)
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    message = summary["checks"][0]["message"]
+    assert "/health?key=***: connection refused by" in message, message

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from opsgate.targets import Target
+if TYPE_CHECKING:  # the plugin imports this module in every pytest run: keep pydantic out
+    from opsgate.targets import Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARKER = "opsgate_check"

@@ -7,6 +7,7 @@ Heavy modules (pydantic, drivers) are imported only when a profile is in use.
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import Callable, Generator
@@ -65,11 +66,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: reports/ under the rootdir)")
     group.addoption("--opsgate-strict", action="store_true", default=False,
                     help="treat warn thresholds as failures (a strict gate)")
-    group.addoption("--opsgate-concurrency", type=int, default=None, metavar="N",
+    group.addoption("--opsgate-concurrency", type=_positive, default=None, metavar="N",
                     help="probes in flight at once (default: profile defaults.concurrency, 64)")
-    group.addoption("--opsgate-per-host", type=int, default=None, metavar="N",
+    group.addoption("--opsgate-per-host", type=_positive, default=None, metavar="N",
                     help="probes in flight per host (default: profile "
                          "defaults.per_host_concurrency, 32)")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return number
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -218,8 +229,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     defaults = state.profile.defaults
     state.runner = ProbeRunner(
-        concurrency=config.getoption("opsgate_concurrency") or defaults.concurrency,
-        per_host=config.getoption("opsgate_per_host") or defaults.per_host_concurrency,
+        concurrency=_given(config.getoption("opsgate_concurrency"), defaults.concurrency),
+        per_host=_given(config.getoption("opsgate_per_host"), defaults.per_host_concurrency),
     )
     if _controls_the_run(config):
         # Under xdist each worker collects everything but runs a share: probe lazily there.
@@ -239,6 +250,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         redactor=state.redactor, strict=state.strict, attach=allure_attach,
         publish=lambda name, value: item.user_properties.append((name, value)),
     )
+
+
+def _given(option: int | None, default: int) -> int:
+    return default if option is None else option
 
 
 @pytest.fixture(scope="session")

@@ -187,7 +187,12 @@ class RunSummary:
 
 def _crash_message(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr).strip().splitlines()[-1]
+    if crash is not None:
+        text = crash.message
+    else:  # a redacted report keeps only text: its "E" lines are the exception's message
+        lines = str(report.longrepr).splitlines()
+        failure = [line[1:].strip() for line in lines if line.startswith("E ")]
+        text = "\n".join(failure) if failure else lines[-1]
     return re.sub(r"^(?:[\w.]+\.)?(?:AssertionError|[A-Z]\w+): ", "", text, count=1)
 
 
