@@ -202,3 +202,16 @@ def test_summary_keeps_the_message_when_a_secret_was_masked(
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     message = summary["checks"][0]["message"]
     assert "/health?key=***: connection refused by" in message, message
+
+
+def test_retries_leave_a_trace_in_the_summary(run_checks: RunChecks, pytester: pytest.Pytester) -> None:
+    port = free_port()
+    run_checks(f"""
+        name: retried
+        defaults: {{retries: 1, timeout: 2s}}
+        http: [{{name: down, url: "http://127.0.0.1:{port}/"}}]
+    """)
+    record = json.loads((pytester.path / "reports" / "summary.json").read_text())["checks"][0]
+    assert record["outcome"] == "fail"
+    assert record["retried"].startswith(f"attempt 1: GET http://127.0.0.1:{port}/: connection refused")
+    assert "; attempt 2: " in record["retried"]

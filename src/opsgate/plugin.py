@@ -271,6 +271,8 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         call = item.stash[CALL]
         outcome = state.runner.outcome(call)
         item.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
+        if outcome.notes:  # earlier attempts failed: a flapping target is worth knowing about
+            item.user_properties.append(("opsgate_retries", state.redactor.redact("; ".join(outcome.notes))))
         if outcome.error is not None:
             raise _redacted(outcome.error, state.redactor, call.target)
         return outcome.value

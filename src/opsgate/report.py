@@ -69,6 +69,7 @@ class CheckRecord:
     outcome: str = "pass"
     duration_s: float = 0.0
     probe_s: float | None = None
+    retried: str | None = None
     measurements: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
@@ -98,6 +99,7 @@ class RunSummary:
         record.outcome = outcome
         record.duration_s = round(record.duration_s + report.duration, 4)
         record.probe_s = _property(report, "opsgate_probe_seconds")
+        record.retried = _property(report, "opsgate_retries") or record.retried
         payload = _payload(report)
         record.measurements = payload.get("measurements", record.measurements)
         record.findings = payload.get("findings", record.findings)
