@@ -134,25 +134,32 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait()
-    report_table(args, url, ours, theirs, printed)
-    return 0
+    return 0 if report_table(args, url, ours, theirs, printed) else 1
 
 
 def report_table(args: argparse.Namespace, url: str, ours: list[Figures], theirs: list[Figures],
-                 printed: list[dict[str, float]]) -> None:
+                 printed: list[dict[str, float]]) -> bool:
+    """Print the comparison; True when every percentile is within 3 % of hey's and the wall time
+    within 10 % of the ideal (samples / concurrency x answer time)."""
     print(f"target: {url}  ({args.samples} requests at concurrency {args.concurrency}, "
           f"median of {args.runs} runs; percentiles type 7)")
     print(f"{'':6}{'opsgate':>10}{'hey (raw)':>12}{'hey (report)':>14}{'opsgate/hey':>13}")
+    within = True
     for key in LEVELS:
         mine = median([f.percentiles for f in ours], key) * 1000
         other = median([f.percentiles for f in theirs], key) * 1000
         shown = median(printed, key) * 1000 if any(key in p for p in printed) else float("nan")
         print(f"{key:<6}{mine:>8.1f}ms{other:>10.1f}ms{shown:>12.1f}ms{mine / other:>13.3f}")
+        within &= abs(mine / other - 1) <= 0.03
     wall = statistics.median(f.wall for f in ours)
     ideal = args.samples / args.concurrency * args.ms / 1000
+    within &= wall <= ideal * 1.1
     print(f"opsgate wall: {wall:.2f}s (ideal {ideal:.2f}s, target about 2 s); hey wall "
           f"{statistics.median(f.wall for f in theirs):.2f}s; errors opsgate "
           f"{sum(f.errors for f in ours)}, hey {sum(f.errors for f in theirs)}")
+    print("within targets" if within else "MISSED: a percentile is more than 3 % off hey's or the wall "
+          "is over 110 % of the ideal")
+    return within
 
 
 if __name__ == "__main__":

@@ -70,8 +70,13 @@ def requests_served(demo: DemoProcess) -> float:
                if line.startswith("demo_http_requests_total{") and 'path="/metrics"' not in line)
 
 
+MISSED: list[str] = []
+
+
 def report(label: str, value: float, unit: str, target: str, ok: bool) -> None:
     print(f"  {label:<58} {value:>9.3f} {unit:<4} target {target:<10} {'OK' if ok else 'MISSED'}")
+    if not ok:
+        MISSED.append(label)
 
 
 def main() -> int:
@@ -115,7 +120,9 @@ def main() -> int:
         report("peak RSS of the 1,000-check run", rss1000, "MB", "<= 150 MB", rss1000 <= 150)
         report("peak RSS of the 200-check run", rss, "MB", "", True)
     shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    if MISSED:
+        print(f"missed: {', '.join(MISSED)}")
+    return 1 if MISSED else 0
 
 
 if __name__ == "__main__":
