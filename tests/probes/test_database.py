@@ -11,10 +11,11 @@ import psycopg
 import pymysql
 import pytest
 
-from opsgate.errors import ProtocolFailure
+from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
 from opsgate.probes import mysql, postgres
 from opsgate.probes.database import probe, slow_statements
 from opsgate.targets.database import DatabaseTarget
+from tests.conftest import free_port
 from tests.servers import MariaServer, PostgresServer
 
 
@@ -27,9 +28,15 @@ def pg() -> Iterator[PostgresServer]:
     with PostgresServer("max_connections=28", "log_statement=all") as server:
         with server.connect() as conn:
             conn.execute("CREATE ROLE app LOGIN")
+            conn.execute("CREATE ROLE locked LOGIN PASSWORD 'right'")
             conn.execute(
                 "CREATE TABLE big AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 20000) g"
             )
+        hba = server.dir / "data" / "pg_hba.conf"  # rewritten in place: it stays the postgres user's
+        rules = hba.read_text()
+        hba.write_text("host all locked 127.0.0.1/32 scram-sha-256\n" + rules)
+        with server.connect() as conn:
+            conn.execute("SELECT pg_reload_conf()")
         yield server
 
 
@@ -98,6 +105,31 @@ def test_postgres_full_refuses_with_connection_limit_reached(pg: PostgresServer)
     finally:
         for conn in held:
             conn.close()
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://postgres@127.0.0.1:{port}/no_such_db",
+    "postgresql://ghost@127.0.0.1:{port}/postgres",
+    "postgresql://locked:wrong@127.0.0.1:{port}/postgres",
+    "postgresql://locked@127.0.0.1:{port}/postgres",
+])
+def test_postgres_refused_logins_are_the_profiles_credentials(pg: PostgresServer, url: str) -> None:
+    with pytest.raises(ProbeConfigError, match=r"rejected the profile's credentials or database: .*"
+                                               r"(does not exist|password)"):
+        probe(target(url.format(port=pg.port)), 5)
+
+
+def test_a_missing_relation_in_a_statement_is_not_a_credentials_problem(pg: PostgresServer) -> None:
+    with pytest.raises(ProbeConfigError) as raised, postgres.session(pg.url(), 5, "postgresql pg") as cur:
+        cur.execute("SELECT count(*) FROM no_such_table")
+    message = str(raised.value)
+    assert 'UndefinedTable: relation "no_such_table" does not exist' in message
+    assert "credentials" not in message
+
+
+def test_postgres_refused_connection(pg: PostgresServer) -> None:
+    with pytest.raises(Unreachable, match="connection refused: is PostgreSQL running"):
+        probe(target(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"), 5)
 
 
 def test_postgres_slow_statements_unavailable_without_the_extension(pg: PostgresServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -102,19 +103,41 @@ def session(url: str, timeout: float, where: str) -> Iterator[psycopg.Cursor[Any
                f"-c lock_timeout={int(timeout * 1000)}")
     given = conninfo_to_dict(url).get("options")
     try:
-        with psycopg.connect(
+        conn = psycopg.connect(
             url, connect_timeout=max(2, math.ceil(timeout)), autocommit=True, application_name="opsgate",
             options=f"{given} {options}" if given else options,
-        ) as conn, conn.cursor() as cur:
+        )
+    except psycopg.Error as exc:
+        raise failure(exc, where, timeout, connecting=True) from None
+    try:
+        with conn, conn.cursor() as cur:
             yield cur
     except psycopg.Error as exc:
         raise failure(exc, where, timeout) from None
 
 
-def failure(exc: psycopg.Error, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
-    """The opsgate error for a psycopg error, with what to do about it."""
-    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+# The server's answers to a login it refuses (libpq reports them at connect time as plain
+# OperationalErrors, without SQLSTATE, so their text is all there is).
+_AUTH_ERRORS = (pgerrors.InvalidPassword, pgerrors.InvalidAuthorizationSpecification,
+                pgerrors.InvalidCatalogName)
+_LOGIN_REFUSED = re.compile(
+    r'password authentication failed|no pg_hba\.conf entry|pg_hba\.conf rejects connection'
+    r'|no password supplied|FATAL:\s+(?:database|role) "[^"]*" does not exist'
+)
+
+
+def failure(
+    exc: psycopg.Error, where: str, timeout: float, *, connecting: bool = False,
+) -> ProbeFailure | ProbeConfigError:
+    """The opsgate error for a psycopg error, with what to do about it.
+
+    `connecting`: `exc` came from opening the connection, so its text may be the server's refusal of
+    the login; a statement's error (`relation ... does not exist`) never reads as one.
+    """
     full = str(exc)
+    lines = full.strip().splitlines() or [type(exc).__name__]
+    # libpq ends a connection error with its reason; a statement error starts with it (then LINE 1: ...).
+    text = lines[-1] if connecting else lines[0]
     if "too many clients" in full or "connection slots are reserved" in full:
         return ProtocolFailure(
             f"{where}: connection limit reached: the server refused the check's connection ({text}); "
@@ -126,8 +149,8 @@ def failure(exc: psycopg.Error, where: str, timeout: float) -> ProbeFailure | Pr
                             "the server is overloaded or locked: check pg_stat_activity and pg_locks")
     if isinstance(exc, pgerrors.InsufficientPrivilege):
         return ProbeConfigError(f"{where}: permission denied: {text}; grant the check's role pg_monitor")
-    if any(s in full for s in ("password authentication failed", "no pg_hba.conf entry",
-                               "does not exist", "no password supplied")):
+    if isinstance(exc, _AUTH_ERRORS) or (
+            connecting and type(exc) is psycopg.OperationalError and _LOGIN_REFUSED.search(full)):
         return ProbeConfigError(f"{where}: the server rejected the profile's credentials or database: "
                                 f"{text}; fix the url (e.g. DATABASE_URL) or pg_hba.conf")
     if "timeout expired" in full:
