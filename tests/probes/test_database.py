@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -161,3 +163,22 @@ def test_mariadb_full_refuses_with_connection_limit_reached(maria: MariaServer) 
     finally:
         for conn in held:
             conn.close()
+
+
+def test_mariadb_refused_connection_by_errno(maria: MariaServer) -> None:
+    with pytest.raises(Unreachable, match="connection refused: is the server running"):
+        probe(target(f"mysql://root@127.0.0.1:{free_port()}/"), 5)
+
+
+def test_mysql_error_text_with_111_is_not_a_refused_connection() -> None:
+    # 2003 with "111" in the text, from a failed DNS lookup: not "connection refused".
+    with pytest.raises(Unreachable) as raised:
+        probe(target("mysql://root@db111.invalid:3306/"), 5)
+    assert "error 2003" in str(raised.value) and "connection refused" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("engine", "other"), [("mysql", "psycopg"), ("postgres", "pymysql")])
+def test_each_engine_loads_only_its_own_driver(engine: str, other: str) -> None:
+    code = f"import opsgate.probes.{engine}, sys; print({other!r} in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -7,6 +7,7 @@ statement timeouts, run catalog queries only, and return `DatabaseFacts`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from opsgate.targets.database import DatabaseTarget
 
@@ -78,6 +79,19 @@ class SlowStatements:
 
     unavailable: str | None = None
     rows: list[tuple[str, int, float]] = field(default_factory=list)  # (query, calls, mean seconds)
+
+
+def number_of(row: tuple[Any, ...] | None) -> QueryResult:
+    """The first column of a row as a number, or what is wrong with it."""
+    if row is None or not row:
+        return QueryResult(problem="the query returned no row, expected one number")
+    value = row[0]
+    if isinstance(value, bool) or value is None:
+        return QueryResult(problem=f"the query returned {value!r}, expected a number")
+    try:
+        return QueryResult(value=float(value))
+    except (TypeError, ValueError):
+        return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
 
 
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -11,8 +12,8 @@ import pymysql
 from pymysql.cursors import Cursor
 
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
-from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements
-from opsgate.probes.postgres import number_of
+from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements, number_of
+from opsgate.probes.transport import root_cause
 from opsgate.targets._urls import endpoint
 from opsgate.targets.database import DatabaseTarget
 
@@ -129,7 +130,7 @@ def failure(exc: pymysql.MySQLError, where: str, timeout: float) -> ProbeFailure
     if code == 2003 and "timed out" in text:
         return ProbeTimeout(f"{where}: no connection within {timeout:g}s: the host is down or a firewall "
                             "drops packets")
-    if code == 2003 and ("Connection refused" in text or "111" in text):
+    if code == 2003 and _refused(exc):
         return Unreachable(f"{where}: connection refused: is the server running and listening there "
                            "(bind-address, port)?")
     if code in (2003, 2005) or code in _LOST:
@@ -138,6 +139,12 @@ def failure(exc: pymysql.MySQLError, where: str, timeout: float) -> ProbeFailure
         return ProbeConfigError(f"{where}: permission denied (error {code}: {text}); grant the check's "
                                 "user PROCESS and REPLICATION CLIENT (or SLAVE MONITOR on MariaDB)")
     return ProbeConfigError(f"{where}: {type(exc).__name__}: {text}")
+
+
+def _refused(exc: pymysql.MySQLError) -> bool:
+    """Whether the socket behind a CR_CONN_HOST_ERROR (2003) was refused: its errno, not its text."""
+    cause = root_cause(exc) or getattr(exc, "original_exception", None)
+    return isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
 
 
 def _limit_statement_time(cur: Cursor, timeout: float) -> None:

@@ -13,7 +13,7 @@ from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
-from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements
+from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements, number_of
 from opsgate.targets._urls import endpoint
 from opsgate.targets.database import DatabaseTarget
 
@@ -198,15 +198,3 @@ def _scalar(cur: psycopg.Cursor[Any], sql: str) -> QueryResult:
         return QueryResult(problem=f"the query failed: {str(exc).strip().splitlines()[0]}")
     return number_of(row)
 
-
-def number_of(row: tuple[Any, ...] | None) -> QueryResult:
-    """The first column of a row as a number, or what is wrong with it."""
-    if row is None or not row:
-        return QueryResult(problem="the query returned no row, expected one number")
-    value = row[0]
-    if isinstance(value, bool) or value is None:
-        return QueryResult(problem=f"the query returned {value!r}, expected a number")
-    try:
-        return QueryResult(value=float(value))
-    except (TypeError, ValueError):
-        return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
