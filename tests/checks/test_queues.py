@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pika
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProtocolFailure
+from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
 from opsgate.probes.queue import probe
 from opsgate.targets.queue import QueueTarget
-from tests.conftest import RunChecks
+from tests.conftest import RunChecks, free_port
 from tests.servers import RedisServer
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -55,6 +55,23 @@ def test_wrong_rabbitmq_password_is_a_config_error() -> None:
             ),
             5,
         )
+
+
+def test_closed_amqp_port_is_connection_refused() -> None:
+    with pytest.raises(Unreachable, match="connection refused: is RabbitMQ running"):
+        probe(QueueTarget(name="q", broker=f"amqp://guest:guest@127.0.0.1:{free_port()}/"), 5)
+
+
+def test_amqp_errors_mentioning_111_are_not_connection_refused() -> None:
+    with pytest.raises(Unreachable, match="DNS lookup failed") as raised:
+        probe(QueueTarget(name="q", broker="amqp://guest:guest@mq111.invalid:5672/"), 5)
+    assert "refused" not in str(raised.value)
+    from pika import exceptions as amqp
+
+    from opsgate.probes.queue import _connection_failure
+
+    lost = _connection_failure(amqp.AMQPConnectionError("stream lost after 111 bytes"), "rabbitmq x", 5)
+    assert isinstance(lost, Unreachable) and "refused" not in str(lost)
 
 
 def test_rabbitmq_queue_with_messages_and_no_consumers_fails(

@@ -6,6 +6,8 @@ and how many messages and consumers it has, and never creates it.
 
 from __future__ import annotations
 
+import errno
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -49,7 +51,7 @@ def _rabbitmq(target: QueueTarget, timeout: float) -> QueueFacts:
     parameters = _parameters(target, timeout, where)
     try:
         connection = pika.BlockingConnection(parameters)
-    except amqp.AMQPError as exc:
+    except (amqp.AMQPError, OSError) as exc:  # pika lets a failed DNS lookup out as a bare gaierror
         raise _connection_failure(exc, where, timeout) from None
     try:
         declared = connection.channel().queue_declare(queue=target.queue_name, passive=True)
@@ -97,9 +99,31 @@ def _connection_failure(exc: Exception, where: str, timeout: float) -> ProbeFail
     if isinstance(exc, amqp.ProbableAccessDeniedError) or "NOT_ALLOWED" in text:
         return ProbeConfigError(f"{where}: access to the vhost was denied: check the vhost in the broker "
                                 "url and the user's permissions (rabbitmqctl list_permissions)")
+    cause = _socket_error(exc)
+    if cause is not None and cause.errno == errno.ECONNREFUSED:
+        return Unreachable(f"{where}: connection refused: is RabbitMQ running and listening there?")
+    if isinstance(cause, socket.gaierror):
+        return Unreachable(f"{where}: DNS lookup failed: {cause.strerror} (check the host name)")
     if "timed out" in text.lower() or "timeout" in text.lower():
         return ProbeTimeout(f"{where}: no AMQP connection within {timeout:g}s: the broker is down, blocked "
                             "or a firewall drops packets")
-    if "Connection refused" in text or "ECONNREFUSED" in text or "111" in text:
-        return Unreachable(f"{where}: connection refused: is RabbitMQ running and listening there?")
     return Unreachable(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def _socket_error(exc: BaseException) -> OSError | None:
+    """The OSError behind a pika error: pika keeps it in exception args and in `.exception` /
+    `.exceptions` of its connection workflow errors rather than as a cause."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            return current
+        pending.extend(current.args)
+        pending.append(getattr(current, "exception", None))
+        pending.extend(getattr(current, "exceptions", None) or ())
+        pending.append(current.__cause__ or current.__context__)
+    return None
