@@ -22,7 +22,16 @@ def checked_url(url: str, schemes: tuple[str, ...], what: str) -> str:
     return url
 
 
-def endpoint(url: str, default_port: int) -> str:
-    """`host:port` of a URL, for the per-host concurrency limit and messages."""
+# The port a URL of each scheme means when it names none.
+DEFAULT_PORTS: dict[str, int] = {
+    "http": 80, "https": 443, "redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671,
+    "postgresql": 5432, "postgres": 5432, "mysql": 3306, "mariadb": 3306,
+}
+
+
+def endpoint(url: str, default_port: int | None = None) -> str:
+    """`host:port` of a URL, for the per-host concurrency limit and messages. Without a port in the
+    URL: `default_port`, else the scheme's (DEFAULT_PORTS: http 80, https 443, redis 6379, ...)."""
     parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or default_port}"
+    port = parts.port or default_port or DEFAULT_PORTS.get(parts.scheme)
+    return f"{parts.hostname}:{port}" if port else str(parts.hostname)

@@ -77,4 +77,4 @@ class DatabaseTarget(Target):
 
     @property
     def host_key(self) -> str:
-        return endpoint(self.url, 5432 if self.engine == "postgresql" else 3306)
+        return endpoint(self.url)

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from opsgate.targets import Strict, Target
+from opsgate.targets._validate import valid_regex
 from opsgate.units import Duration, DurationThreshold
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
@@ -49,12 +50,7 @@ class DnsExpect(Strict):
     @field_validator("matches")
     @classmethod
     def _regex(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-        return pattern
+        return None if pattern is None else valid_regex(pattern)
 
 
 class DnsTarget(Target):

@@ -9,15 +9,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import Strict, TlsClientTarget
+from opsgate.targets._urls import endpoint
+from opsgate.targets._validate import valid_regex
 from opsgate.units import DurationThreshold, Size
-
-
-def _valid_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-    return pattern
 
 
 def http_url(url: str) -> str:
@@ -38,7 +32,7 @@ class JsonCondition(Strict):
     matches: str | None = None
     exists: bool = True
 
-    _valid_matches = field_validator("matches")(lambda cls, v: v and _valid_regex(v))
+    _valid_matches = field_validator("matches")(lambda cls, v: v and valid_regex(v))
 
 
 class Expect(Strict):
@@ -61,12 +55,12 @@ class Expect(Strict):
     @field_validator("body_matches", "body_forbids")
     @classmethod
     def _regexes(cls, patterns: list[str]) -> list[str]:
-        return [_valid_regex(p) for p in patterns]
+        return [valid_regex(p) for p in patterns]
 
     @field_validator("headers")
     @classmethod
     def _header_regexes(cls, headers: dict[str, str]) -> dict[str, str]:
-        return {name: _valid_regex(p) for name, p in headers.items()}
+        return {name: valid_regex(p) for name, p in headers.items()}
 
     def accepts_status(self, status: int) -> bool:
         if isinstance(self.status, int):
@@ -106,7 +100,7 @@ class SecurityHeadersPolicy(Strict):
     @field_validator("require")
     @classmethod
     def _require_regexes(cls, headers: dict[str, str | None]) -> dict[str, str | None]:
-        return {name: (p and _valid_regex(p)) for name, p in headers.items()}
+        return {name: (p and valid_regex(p)) for name, p in headers.items()}
 
 
 class HttpTarget(TlsClientTarget):
@@ -136,8 +130,7 @@ class HttpTarget(TlsClientTarget):
 
     @property
     def host_key(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return endpoint(self.url)
 
     @property
     def header_policy(self) -> SecurityHeadersPolicy | None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
 from opsgate.targets import TlsClientTarget
+from opsgate.targets._urls import endpoint
 from opsgate.targets.http import BasicAuth, http_url
 from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_duration
 
@@ -127,5 +127,4 @@ class LatencyTarget(TlsClientTarget):
 
     @property
     def host_key(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return endpoint(self.url)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opsgate.jsonpath import parse_path
 from opsgate.targets import Strict, TlsClientTarget
+from opsgate.targets._urls import endpoint
+from opsgate.targets._validate import valid_regex
 from opsgate.targets.http import BasicAuth, http_url
 from opsgate.units import Threshold, parse_duration, parse_number, parse_size, threshold_of, threshold_reader
 
@@ -111,10 +112,7 @@ def parse_selector(text: str) -> Selector:
                              "(expected label=\"value\", label!=\"v\", label=~\"re\" or label!~\"re\")")
         label, op, value = found.group(1), found.group(2), found.group(3).replace('\\"', '"')
         if op in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {value!r} in {text!r}: {exc}") from None
+            valid_regex(value, text)
         matchers.append(Matcher(label=label, op=op, value=value))
         position = found.end()
     return Selector(name=name, matchers=tuple(matchers))
@@ -224,5 +222,4 @@ class MetricsTarget(TlsClientTarget):
 
     @property
     def host_key(self) -> str:
-        parts = urlsplit(self.endpoint)
-        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return endpoint(self.endpoint)

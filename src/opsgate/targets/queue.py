@@ -50,6 +50,4 @@ class QueueTarget(Target):
 
     @property
     def host_key(self) -> str:
-        scheme = urlsplit(self.broker).scheme
-        default = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}[scheme]
-        return endpoint(self.broker, default)
+        return endpoint(self.broker)

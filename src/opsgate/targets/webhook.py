@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import Strict, TlsClientTarget
+from opsgate.targets._urls import endpoint
+from opsgate.targets.http import http_url
 from opsgate.units import Duration
 
 Scheme = Literal["stripe", "github", "shopify", "standard", "hmac"]
@@ -39,13 +40,7 @@ class WebhookTarget(TlsClientTarget):
     reject_stale: bool = False
     stale_by: Duration = 3600.0
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL with a host, got {url!r}")
-        return url
+    _url = field_validator("url")(lambda cls, v: http_url(v))
 
     @model_validator(mode="after")
     def _consistent(self) -> WebhookTarget:
@@ -66,8 +61,7 @@ class WebhookTarget(TlsClientTarget):
 
     @property
     def host_key(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return endpoint(self.url)
 
 
 def _standard_secret_ok(secret: str) -> bool:
