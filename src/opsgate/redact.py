@@ -10,7 +10,7 @@ MASK = "***"
 # Keys whose values are credentials wherever they appear in a profile (headers, auth, URLs).
 _SECRET_KEY = re.compile(
     r"pass(word)?|secret|token|api[-_]?key|apikey|authorization|cookie|credential|private"
-    r"|(^|[-_])(auth|key|sig|signature)$",
+    r"|[-_]key$|(^|[-_])(auth|sig|signature)$",
     re.IGNORECASE,
 )
 # Headers whose whole value is a credential; Set-Cookie keeps its name and flags (they are findings).

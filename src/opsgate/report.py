@@ -38,7 +38,10 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | No
 
 def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     """Mask secrets in everything a report carries to the terminal, junit and xdist."""
-    if report.longrepr is not None:
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason), kept a tuple for junit
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, redactor.redact(reason))
+    elif report.longrepr is not None:
         text = str(report.longrepr)
         masked = redactor.redact(text)
         if masked != text:
