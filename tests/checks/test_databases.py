@@ -49,12 +49,12 @@ def test_the_machines_databases_pass(run_checks: RunChecks) -> None:
         (
             20,
             "passed",
-            "*connections/limit is 84.0%, above the limit 80.0% (warn): 21 of 25 usable connections*",
+            "*connections/limit is 84%, above the limit 80% (warn): 21 of 25 usable connections*",
         ),
         (
             24,
             "failed",
-            "*databases main: connections/limit is 100.0%, above the limit 95.0% (crit): 25 of 25 usable "
+            "*databases main: connections/limit is 100%, above the limit 95% (crit): 25 of 25 usable "
             "connections (* idle, 1 active); new clients are refused at 100%*",
         ),
     ],
@@ -111,6 +111,6 @@ def test_mariadb_near_and_at_its_limit(
         for conn in held:
             conn.close()
     near.assert_outcomes(passed=1)
-    near.stdout.fnmatch_lines(["*connections/limit is 90.0%, above the limit 80.0% (warn)*"])
+    near.stdout.fnmatch_lines(["*connections/limit is 90%, above the limit 80% (warn)*"])
     full.assert_outcomes(failed=1)
     full.stdout.fnmatch_lines([f"*mysql 127.0.0.1:{server.port}: connection limit reached*error 1040*"])

@@ -61,7 +61,7 @@ def test_json_and_exposition_against_the_demo(run_checks: RunChecks, demo: DemoP
     """)
     result.assert_outcomes(passed=2, failed=4)
     result.stdout.fnmatch_lines_random([
-        "*metrics hit: cache.hit_rate is 0.83 (83.00%), below the minimum 0.9 (90.00%) (crit)*",
+        "*metrics hit: cache.hit_rate is 0.83 (83%), below the minimum 0.9 (90%) (crit)*",
         "*metrics missing: no data for cache.evictions from JSON metrics at *: JSON path "
         "cache.evictions does not exist*",
         '*metrics errors: demo_http_requests_total{status=~"5.."} / demo_http_requests_total'

@@ -33,7 +33,7 @@ def test_memory_past_crit_fails_with_the_ratio_and_advice(
     result.stdout.fnmatch_lines(
         [
             "*redis cache: 1 problem(s):",
-            "*- used_memory/maxmemory is *%, above the limit 95.0% (crit): *MiB of maxmemory 4MiB "
+            "*- used_memory/maxmemory is *%, above the limit 95% (crit): *MiB of maxmemory 4MiB "
             "(policy noeviction); at 100% writes fail with OOM errors: find big keys*",
             "*- (warn) used_memory is *MiB, above the limit 976.6KiB (warn)*",
         ]

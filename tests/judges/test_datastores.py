@@ -44,7 +44,7 @@ def test_hit_rate_is_judged_only_after_enough_lookups() -> None:
     [(level, message)] = redis_findings(
         {"keyspace_hits": 600, "keyspace_misses": 900}, hit_rate_min={"warn": 0.8}
     )
-    assert level == "warn" and message.startswith("cache hit rate is 40.0%, below the minimum 80.0% (warn)")
+    assert level == "warn" and message.startswith("cache hit rate is 40%, below the minimum 80% (warn)")
 
 
 def test_rejected_connections_and_evictions_warn_unless_told_otherwise() -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from opsgate.judges.host import format_ratio, is_listening, judge_host
+from opsgate.judges._format import format_percent
+from opsgate.judges.host import is_listening, judge_host
 from opsgate.probes.host import DiskUsage, FileState, HostFacts, ProcessInfo, ServiceState
 from opsgate.targets.host import HostTarget
 from opsgate.verdict import Verdict
@@ -124,4 +125,5 @@ def test_files() -> None:
 
 
 def test_tiny_ratios_stay_readable() -> None:
-    assert (format_ratio(0.0001), format_ratio(0.227), format_ratio(1.0)) == ("0.01%", "22.7%", "100%")
+    assert [format_percent(r) for r in (0.0001, 0.00123, 0.0625, 0.227, 0.8, 0.953, 1.0, 0.0, 12.5)] == [
+        "0.01%", "0.123%", "6.25%", "22.7%", "80%", "95.3%", "100%", "0%", "1250%"]

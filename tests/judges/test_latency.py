@@ -75,7 +75,7 @@ def test_error_rate_counts_non_2xx_with_the_sample_size() -> None:
     target = LatencyTarget(name="api", url="http://api/", samples=20, p95="1s")
     verdict = verdict_for(target, facts([0.01] * 20, [200] * 18 + [503, 500]))
     assert verdict.level == "crit"
-    assert ("error rate (of 20 samples) is 10.00%, above the limit 1.00% (crit): 2 of 20 requests "
+    assert ("error rate (of 20 samples) is 10%, above the limit 1% (crit): 2 of 20 requests "
             "failed, first: status 503" in verdict.failure_message())
 
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opsgate.judges._format import format_percent
 from opsgate.units import format_number, format_size
 
 if TYPE_CHECKING:
     from opsgate.probes.host import FileState, HostFacts
     from opsgate.targets.host import FileExpectation, HostTarget
     from opsgate.verdict import Verdict
-
-
-def format_ratio(ratio: float) -> str:
-    """A share as a percentage precise enough for tiny limits: `22.7%`, `0.01%`."""
-    return f"{ratio * 100:.3g}%"
 
 
 def judge_host(target: HostTarget, facts: HostFacts, verdict: Verdict) -> None:
@@ -115,7 +111,7 @@ def judge_disks(target: HostTarget, facts: HostFacts, verdict: Verdict) -> None:
                          "the mount point exists on the host")
             continue
         verdict.measure(
-            f"disk used on {path}", disk.used_ratio, threshold, fmt=format_ratio,
+            f"disk used on {path}", disk.used_ratio, threshold, fmt=format_percent,
             advice=f"{format_size(disk.available)} left on {disk.filesystem} ({disk.mount}); find what grows "
                    "(du -xh --max-depth=2 {0}, old logs, backups, docker images), clean or grow the volume "
                    "before writes fail".format(disk.mount),
@@ -135,7 +131,7 @@ def judge_memory(target: HostTarget, facts: HostFacts, verdict: Verdict) -> None
               "(ps aux --sort=-rss | head), look for leaks or the OOM killer in dmesg, then restart or scale")
     if floor.ratio:
         verdict.measure("available memory", available / total, floor.threshold, floor=True,
-                        fmt=format_ratio, advice=advice)
+                        fmt=format_percent, advice=advice)
     else:
         verdict.measure("available memory", available, floor.threshold, floor=True, fmt=format_size,
                         advice=advice)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from opsgate.histogram import svg_histogram
+from opsgate.judges._format import format_percent
 from opsgate.stats import breach_is_significant, exceedance_p_value, percentile, quantile_interval
 from opsgate.targets.latency import PERCENTILES, LatencyTarget
 from opsgate.units import Threshold, format_duration
@@ -28,10 +29,6 @@ ADVICE = ("the endpoint is slower than its SLO: compare with its latency dashboa
 def fmt_latency(seconds: float) -> str:
     """`0.42ms`, `20.3ms`, `420ms`, `3.2s`: three significant digits below a second."""
     return f"{seconds * 1000:.3g}ms" if seconds < 1 else format_duration(seconds)
-
-
-def fmt_ratio(value: float) -> str:
-    return f"{value:.2%}"
 
 
 def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict) -> None:
@@ -137,7 +134,7 @@ def interval_text(values: Sequence[float], level: float, confidence: float | Non
     low, high = interval.bounds(values)
     low_text = fmt_latency(low) if low is not None else "-inf"
     high_text = fmt_latency(high) if high is not None else "unbounded (too few samples)"
-    return f"{shown:.0%} CI {low_text}..{high_text}"
+    return f"{format_percent(shown)} CI {low_text}..{high_text}"
 
 
 def _judge_max(target: LatencyTarget, values: Sequence[float], verdict: Verdict) -> None:
@@ -157,7 +154,7 @@ def _judge_errors(target: LatencyTarget, facts: LatencySample, verdict: Verdict)
         f"{len(errors)} of {n} requests failed, first: "
         + (first.error or f"status {first.status}"))
     verdict.measure(f"error rate (of {n} samples)", len(errors) / n, target.error_rate,
-                    fmt=fmt_ratio, advice=f"{detail}; check the service's error log")
+                    fmt=format_percent, advice=f"{detail}; check the service's error log")
 
 
 def percentile_table(target: LatencyTarget, facts: LatencySample) -> str:

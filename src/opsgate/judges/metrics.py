@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from opsgate.judges._format import format_percent
 from opsgate.units import format_duration, format_number, format_size
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 FORMATS: dict[str, Callable[[float], str]] = {
     "number": format_number,
-    "ratio": lambda v: f"{v:.4g} ({v:.2%})",
+    "ratio": lambda v: f"{v:.4g} ({format_percent(v)})",
     "seconds": format_duration,
     "ms": lambda v: f"{v:.4g}ms",
     "bytes": format_size,
