@@ -32,7 +32,7 @@ def test_endpoint_fills_in_the_schemes_port(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("model", "keys", "host_key"), [
     (HttpTarget, {"url": "https://api.example/health"}, "api.example:443"),
-    (WebhookTarget, {"url": "http://hooks.example/in", "scheme": "github", "secret": "s"}, "hooks.example:80"),
+    (WebhookTarget, {"url": "http://hooks.example/", "scheme": "github", "secret": "s"}, "hooks.example:80"),
     (LatencyTarget, {"url": "https://api.example:8443/", "p50": "1s"}, "api.example:8443"),
     (MetricsTarget, {"prometheus": "https://prom.example/", "query": "up", "max": 1}, "prom.example:443"),
     (QueueTarget, {"broker": "amqps://mq.example/"}, "mq.example:5671"),
