@@ -97,3 +97,33 @@ def test_a_rate_that_cannot_fit_the_timeout_is_a_config_error(demo: DemoProcess)
     target = LatencyTarget(name="t", url=demo.http_url, samples=100, rate="10/s", p95="1s")
     with pytest.raises(ProbeConfigError, match="100 requests at 10/s need 10s, more than the 5s timeout"):
         probe(target, 5.0)
+
+
+@pytest.mark.parametrize(("auth", "header"), [
+    ({"bearer_token": "tok"}, "Bearer tok"),
+    ({"basic_auth": {"username": "ops", "password": "pä:ss"}}, "Basic b3BzOnDDpDpzcw=="),
+    ({"basic_auth": {"username": "ops", "password": "x"}, "bearer_token": "tok"}, "Bearer tok"),
+    ({}, None),
+])
+def test_samples_carry_the_targets_auth(auth: dict[str, object], header: str | None) -> None:
+    import http.server
+
+    from tests.probes.test_http import serving
+
+    seen: list[str | None] = []
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(Echo) as port:
+        target = LatencyTarget.model_validate(
+            {"name": "t", "url": f"http://127.0.0.1:{port}/", "samples": 3, "p50": "1s", **auth})
+        facts = probe(target, 10.0)
+    assert [s.status for s in facts.samples] == [204] * 3
+    assert seen == [header] * 3

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from opsgate.errors import ProbeConfigError, ProbeFailure
+from opsgate.probes.auth import auth_headers
 from opsgate.probes.http import http_failure
 from opsgate.probes.transport import client_tls
 from opsgate.targets.latency import LatencyTarget
@@ -190,13 +190,8 @@ def _all_failed(target: LatencyTarget, samples: list[Sample]) -> ProbeFailure:
 
 
 def _headers(target: LatencyTarget) -> dict[str, str]:
-    headers = {"User-Agent": "opsgate-latency", **target.headers}
-    if target.bearer_token:
-        headers["Authorization"] = f"Bearer {target.bearer_token}"
-    elif target.basic_auth:
-        auth = httpx.BasicAuth(target.basic_auth.username, target.basic_auth.password)
-        headers["Authorization"] = auth._auth_header
-    return headers
+    return {"User-Agent": "opsgate-latency", **target.headers,
+            **auth_headers(target.bearer_token, target.basic_auth)}
 
 
 def _client(target: LatencyTarget) -> httpx.Client:
@@ -207,6 +202,3 @@ def _client(target: LatencyTarget) -> httpx.Client:
         follow_redirects=target.follow_redirects,
         limits=httpx.Limits(max_connections=target.concurrency, max_keepalive_connections=keepalive),
     )
-
-
-Probe = Callable[[LatencyTarget, float], LatencySample]
