@@ -50,7 +50,8 @@ def test_celery_list_past_crit_fails(run_checks: RunChecks, tmp_path_factory: py
         """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*redis cache: queue celery length is 250, above the limit 200 (crit): workers are not keeping up*"]
+        ["*redis cache: queue 'celery' depth is 250, above the limit 200 (crit): workers are not keeping up: "
+         "check that they run and their error logs (celery inspect ping / active), then scale workers*"]
     )
 
 

@@ -29,9 +29,9 @@ HEALTHY = {
 def redis_findings(info: dict[str, Any], dbsize: int = 10, **fields: Any) -> list[tuple[str, str]]:
     target = RedisTarget.model_validate({"name": "c", "url": "redis://h/0", **fields})
     verdict = Verdict(target=target)
-    judge_redis(
-        target, RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, dbsize, observed_at=1000.0), verdict
-    )
+    lengths = {name: 250 for name in target.queues}
+    facts = RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, dbsize, lengths, observed_at=1000.0)
+    judge_redis(target, facts, verdict)
     return [(f.level, f.message) for f in verdict.findings]
 
 
@@ -64,6 +64,27 @@ def test_persistence_failures_and_old_saves() -> None:
     )
     assert "rdb_last_bgsave_status is 'err'" in found[0][1]
     assert found[1][1].startswith("time since the last RDB save is 2.08d, above the limit 2d (crit)")
+
+
+def test_clients_ratio_without_maxclients_is_noted_not_skipped() -> None:
+    target = RedisTarget(name="c", url="redis://h/0")
+    verdict = Verdict(target=target)
+    judge_redis(target, RedisFacts("h:6379", 0, 0.001, {**HEALTHY, "maxclients": None}, 10), verdict)
+    [note] = [m for m in verdict.measurements if m.name == "connected_clients/maxclients"]
+    assert note.display.startswith("not judged: INFO reports no maxclients") and note.value is None
+    assert verdict.findings == []
+    [(level, message)] = redis_findings({"maxclients": None}, clients_ratio={"warn": 0.5})
+    assert level == "warn"
+    assert message.startswith("clients_ratio cannot be judged: INFO reports no maxclients")
+
+
+def test_redis_celery_lists_and_queue_targets_judge_depth_alike() -> None:
+    [(_, from_redis)] = redis_findings({}, queues={"celery": {"crit": 200}})  # queue_lengths below
+    target = QueueTarget(name="celery", broker="redis://h/0", depth={"crit": 200})
+    verdict = Verdict(target=target)
+    judge_queue(target, QueueFacts("redis", "h:6379", "celery", messages=250), verdict)
+    assert [f.message for f in verdict.findings] == [from_redis]
+    assert from_redis.startswith("queue 'celery' depth is 250, above the limit 200 (crit): workers are not")
 
 
 def test_dbsize_below_its_minimum() -> None:

@@ -9,18 +9,29 @@ from opsgate.judges._format import format_count
 if TYPE_CHECKING:
     from opsgate.probes.queue import QueueFacts
     from opsgate.targets.queue import QueueTarget
+    from opsgate.units import Threshold
     from opsgate.verdict import Verdict
+
+
+CELERY_HOW = "celery inspect ping / active"
+
+
+def judge_depth(queue: str, messages: int, threshold: Threshold | None, verdict: Verdict, *,
+                how: str = CELERY_HOW) -> None:
+    """One queue's waiting messages against its depth threshold: `queues:` targets and the Celery
+    lists of `redis:` targets (`queues: {name: threshold}`) are judged alike."""
+    verdict.measure(
+        f"queue {queue!r} depth", messages, threshold, fmt=format_count,
+        advice=f"workers are not keeping up: check that they run and their error logs ({how}), "
+               "then scale workers",
+    )
 
 
 def judge_queue(target: QueueTarget, facts: QueueFacts, verdict: Verdict) -> None:
     """Add a finding when the queue is too deep or (RabbitMQ) nobody consumes its messages."""
     verdict.evidence("queue", facts.evidence())
-    how = "celery inspect ping / active" if facts.broker == "redis" else "rabbitmqctl list_consumers"
-    verdict.measure(
-        f"queue {facts.queue!r} depth", facts.messages, target.depth, fmt=format_count,
-        advice=f"workers are not keeping up: check that they run and their error logs ({how}), "
-               "then scale workers",
-    )
+    judge_depth(facts.queue, facts.messages, target.depth, verdict,
+                how=CELERY_HOW if facts.broker == "redis" else "rabbitmqctl list_consumers")
     if facts.consumers is None:
         return
     verdict.note("consumers", facts.consumers, str(facts.consumers))

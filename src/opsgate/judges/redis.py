@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opsgate.judges._format import format_count, format_percent
+from opsgate.judges.queue import judge_depth
 from opsgate.units import Threshold, format_duration, format_size
 
 if TYPE_CHECKING:
@@ -57,7 +58,14 @@ def judge_clients(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> N
     clients = facts.number("connected_clients")
     limit = facts.number("maxclients")
     verdict.note("connected_clients", clients, format_count(clients or 0))
-    if clients is None or not limit or target.clients_ratio is None:
+    if clients is None or target.clients_ratio is None:
+        return
+    if not limit:
+        verdict.note("connected_clients/maxclients", None,
+                     "not judged: INFO reports no maxclients (Redis < 7 or a compatible server)")
+        if "clients_ratio" in target.model_fields_set:
+            verdict.warn("clients_ratio cannot be judged: INFO reports no maxclients (Redis >= 7 does); "
+                         "watch rejected_connections, or upgrade Redis")
         return
     verdict.measure(
         "connected_clients/maxclients", clients / limit, target.clients_ratio, fmt=format_percent,
@@ -161,10 +169,6 @@ def judge_dbsize(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> No
 
 
 def judge_lists(limits: dict[str, Threshold], lengths: dict[str, int], verdict: Verdict) -> None:
-    """Each named list (a Celery queue) against its depth threshold."""
+    """Each named list (a Celery queue) against its depth threshold, as a `queues:` target's."""
     for name, threshold in limits.items():
-        verdict.measure(
-            f"queue {name} length", lengths[name], threshold, fmt=format_count,
-            advice="workers are not keeping up: check they run (celery inspect ping), read their error "
-                   "logs, then scale workers",
-        )
+        judge_depth(name, lengths[name], threshold, verdict)
