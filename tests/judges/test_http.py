@@ -70,6 +70,29 @@ def test_json_path_conditions(condition: dict[str, Any], problem: str | None) ->
     assert condition_problem(JsonCondition.model_validate(condition), document) == problem
 
 
+@pytest.mark.parametrize(("condition", "problem"), [
+    ({"path": "up", "equals": True}, "expected true, got false"),
+    ({"path": "up", "equals": False}, None),
+    ({"path": "zero", "equals": False}, "expected false, got 0"),
+    ({"path": "zero", "equals": 0}, None),
+    ({"path": "flag", "equals": 1}, "expected 1, got true"),
+    ({"path": "flag", "equals": True}, None),
+    ({"path": "one", "equals": True}, "expected true, got 1"),
+    ({"path": "one", "equals": 1.0}, None),
+    ({"path": "one", "in": [True, "yes"]}, 'expected one of [true, "yes"], got 1'),
+    ({"path": "flag", "in": [1, 2]}, "expected one of [1, 2], got true"),
+    ({"path": "flag", "in": [True]}, None),
+    ({"path": "nested", "equals": {"ok": True, "n": [1]}},
+     'expected {"ok": true, "n": [1]}, got {"ok": 1, "n": [true]}'),
+    ({"path": "nested", "equals": {"ok": 1, "n": [True]}}, None),
+])
+def test_equals_and_in_never_take_a_number_for_a_boolean(
+    condition: dict[str, Any], problem: str | None,
+) -> None:
+    document = {"up": False, "zero": 0, "flag": True, "one": 1, "nested": {"ok": 1, "n": [True]}}
+    assert condition_problem(JsonCondition.model_validate(condition), document) == problem
+
+
 def test_body_patterns_headers_and_time() -> None:
     observed = response(body=b"<h1>Traceback</h1>", headers=[("X-Powered-By", "PHP/8"),
                                                               ("Content-Type", "text/html")],

@@ -76,6 +76,20 @@ def subset_mismatches(expected: Any, actual: Any, where: str = "") -> list[str]:
     return []
 
 
+def same_json(expected: Any, actual: Any) -> bool:
+    """JSON equality: a boolean equals only a boolean (in Python `True == 1` and `False == 0`), at any
+    depth; numbers compare by value (`1 == 1.0`), objects by keys and values, arrays in order."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
+    if isinstance(expected, dict):
+        return (isinstance(actual, dict) and expected.keys() == actual.keys()
+                and all(same_json(value, actual[key]) for key, value in expected.items()))
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(expected) == len(actual)
+                and all(same_json(e, a) for e, a in zip(expected, actual, strict=True)))
+    return bool(expected == actual)
+
+
 def condition_problem(condition: JsonCondition, document: Any) -> str | None:
     """What is wrong with the value at the condition's path, or None when it holds."""
     try:
@@ -84,9 +98,9 @@ def condition_problem(condition: JsonCondition, document: Any) -> str | None:
         return str(missing) if condition.exists else None
     if not condition.exists:
         return f"should not exist, but is {describe(value)}"
-    if "equals" in condition.model_fields_set and value != condition.equals:
+    if "equals" in condition.model_fields_set and not same_json(condition.equals, value):
         return f"expected {describe(condition.equals)}, got {describe(value)}"
-    if condition.one_of is not None and value not in condition.one_of:
+    if condition.one_of is not None and not any(same_json(item, value) for item in condition.one_of):
         return f"expected one of {describe(condition.one_of)}, got {describe(value)}"
     if condition.min is not None or condition.max is not None:
         if not isinstance(value, int | float) or isinstance(value, bool):
