@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,3 +84,35 @@ def prometheus_fixture() -> Iterator[PrometheusServer]:
                 process.kill()
                 process.wait()
             shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def prometheus_with_dead_remote_read() -> Iterator[str]:
+    """A real Prometheus (no scrape targets) whose remote_read endpoint refuses connections: every
+    query touching a series selector answers `success` with a `warnings` entry (a partial answer)."""
+    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
+    directory = Path(tempfile.mkdtemp(prefix="opsgate-prometheus-"))
+    (directory / "p.yml").write_text(
+        f"remote_read:\n  - url: http://127.0.0.1:{free_port()}/read\n    read_recent: true\n")
+    port = free_port()
+    with (directory / "log").open("wb") as out:
+        process = subprocess.Popen(
+            [binary, f"--config.file={directory / 'p.yml'}", f"--storage.tsdb.path={directory / 'data'}",
+             f"--web.listen-address=127.0.0.1:{port}"], stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prometheus did not start: {(directory / 'log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -10,7 +10,11 @@ from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
 from opsgate.probes.metrics import probe
 from opsgate.targets.metrics import MetricsTarget
 from tests.conftest import free_port
-from tests.servers_prometheus import PrometheusServer, prometheus_fixture  # noqa: F401
+from tests.servers_prometheus import (  # noqa: F401
+    PrometheusServer,
+    prometheus_fixture,
+    prometheus_with_dead_remote_read,
+)
 
 BY_STATUS = 'sum by (status) (demo_http_requests_total{path="/status/{code}"})'
 
@@ -56,3 +60,25 @@ def test_unreachable_prometheus() -> None:
     port = free_port()
     with pytest.raises(Unreachable, match="connection refused"):
         probe(target(f"http://127.0.0.1:{port}", "up"), 5.0)
+
+
+def test_prometheus_warnings_reach_the_verdict() -> None:
+    from opsgate.judges.metrics import judge_metrics
+    from opsgate.verdict import Verdict
+
+    with prometheus_with_dead_remote_read() as url:
+        query = target(url, "sum(up) or vector(0)")
+        facts = probe(query, 5.0)
+        scalar = probe(target(url, "scalar(sum(up))"), 5.0)
+    assert [s.value for s in facts.series] == [0.0]
+    assert len(facts.warnings) == 1 and "remote_read" in facts.warnings[0]
+    assert "connection refused" in facts.warnings[0] and scalar.warnings == facts.warnings
+    verdict = Verdict(query)
+    judge_metrics(query, facts, verdict)
+    [(level, message)] = [(f.level, f.message) for f in verdict.findings]
+    assert level == "warn"
+    assert message.startswith(f"Prometheus at {url} warned that its answer may be partial: remote_read")
+
+
+def test_an_answer_without_warnings_has_none(prometheus: PrometheusServer) -> None:
+    assert probe(target(prometheus.url, BY_STATUS), 5.0).warnings == ()

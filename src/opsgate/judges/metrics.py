@@ -28,6 +28,9 @@ def judge_metrics(target: MetricsTarget, facts: MetricValues, verdict: Verdict) 
     """A finding for no data, for each NaN series and for each series outside min/max."""
     verdict.evidence(f"{SOURCES[facts.source]} answer", facts.evidence)
     source = f"{SOURCES[facts.source]} at {facts.endpoint}"
+    for warning in facts.warnings:
+        verdict.warn(f"{source} warned that its answer may be partial: {warning}; check its remote "
+                     "storage / federation targets, and judge the value with care")
     if facts.no_data is not None or not facts.series:
         verdict.fail(
             f"no data for {target.description_of_value} from {source}: {facts.no_data or 'no series'}; "

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from opsgate.errors import ProtocolFailure
 from opsgate.jsonpath import PathMissing, lookup
@@ -45,7 +44,7 @@ class MetricValues:
     series: tuple[Series, ...] = ()
     no_data: str | None = None
     evidence: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # Prometheus' own: the answer may be partial (remote read failed, ...)
 
 
 def probe(target: MetricsTarget, timeout: float) -> MetricValues:
@@ -103,20 +102,17 @@ def read_exposition(target: MetricsTarget, response: HttpResponse) -> MetricValu
     numerator, why = _sum(target.select, samples, names, absent_is_zero=target.divide_by is not None)
     if why:
         return MetricValues("exposition", response.url, no_data=why, evidence=evidence)
-    details: dict[str, Any] = {"numerator": numerator}
     if target.divide_by is None:
-        return MetricValues("exposition", response.url, series=(Series(numerator),),
-                            evidence=evidence, details=details)
+        return MetricValues("exposition", response.url, series=(Series(numerator),), evidence=evidence)
     denominator, why = _sum(target.divide_by, samples, names, absent_is_zero=False)
     if why:
         return MetricValues("exposition", response.url, no_data=why, evidence=evidence)
-    details["denominator"] = denominator
     if denominator == 0:
-        return MetricValues("exposition", response.url, evidence=evidence, details=details,
+        return MetricValues("exposition", response.url, evidence=evidence,
                             no_data=f"{target.divide_by} is 0, so the ratio is undefined "
                                     "(no traffic counted yet)")
     return MetricValues("exposition", response.url, series=(Series(numerator / denominator),),
-                        evidence=evidence, details=details)
+                        evidence=evidence)
 
 
 Sample = tuple[str, dict[str, str], float]

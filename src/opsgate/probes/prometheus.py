@@ -26,14 +26,15 @@ def query(target: MetricsTarget, timeout: float) -> MetricValues:
     data = payload.get("data") or {}
     kind, result = data.get("resultType"), data.get("result")
     evidence = f"GET {url} -> {response.status}\n{response.text[:4000]}"
+    warnings = tuple(str(w) for w in payload.get("warnings") or ())
     if kind == "vector":
         series = tuple(_vector_series(item) for item in result or [])
         why = None if series else f"the query returned an empty vector: no series match {target.query}"
         return MetricValues("prometheus", base, series=series, no_data=why, evidence=evidence,
-                            details={"warnings": payload.get("warnings", [])})
+                            warnings=warnings)
     if kind == "scalar":
         return MetricValues("prometheus", base, series=(Series(_number(result[1])),),
-                            evidence=evidence)
+                            evidence=evidence, warnings=warnings)
     raise ProbeConfigError(
         f"metrics {target.name}: the query returned a {kind}, not an instant vector or scalar: "
         + ("drop the range selector ([5m]) or wrap it in rate()/avg_over_time()" if kind == "matrix"
