@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import atexit
-import base64
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from opsgate.errors import ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.auth import auth_headers
 from opsgate.probes.transport import client_tls, network_failure, root_cause
 from opsgate.redact import mask_header
+from opsgate.targets._urls import endpoint
 from opsgate.targets.http import HttpTarget
 
 _CHUNK = 64 * 1024
@@ -128,13 +128,8 @@ def _read_capped(response: httpx.Response, limit: int, deadline: float) -> tuple
 
 
 def _request_headers(target: HttpTarget) -> dict[str, str]:
-    headers = {"User-Agent": "opsgate", **target.headers}
-    if target.bearer_token:
-        headers["Authorization"] = f"Bearer {target.bearer_token}"
-    elif target.basic_auth:
-        pair = f"{target.basic_auth.username}:{target.basic_auth.password}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
-    return headers
+    return {"User-Agent": "opsgate", **target.headers,
+            **auth_headers(target.bearer_token, target.basic_auth)}
 
 
 def _client_for(target: HttpTarget) -> httpx.Client:
@@ -165,20 +160,19 @@ def http_failure(
     where: str, url: str, exc: httpx.HTTPError, timeout: float, max_redirects: int,
 ) -> ProbeFailure:
     """The finding for an httpx error, by phase: loop, timeout, TLS, DNS, refused, protocol."""
-    parts = urlsplit(url)
-    endpoint = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    host_port = endpoint(url)
     if isinstance(exc, httpx.TooManyRedirects):
         return ProtocolFailure(
             f"{where}: redirect loop, more than {max_redirects} redirects "
             "(check the server's redirect rules, e.g. an HTTP->HTTPS rule behind a TLS proxy)"
         )
     if isinstance(exc, httpx.ConnectTimeout):
-        return ProbeTimeout(f"{where}: no connection to {endpoint} within {timeout:g}s")
+        return ProbeTimeout(f"{where}: no connection to {host_port} within {timeout:g}s")
     if isinstance(exc, httpx.TimeoutException):
         return ProbeTimeout(
             f"{where}: no complete response within {timeout:g}s (the service hangs or is overloaded)"
         )
-    found = network_failure(exc, where, endpoint, "the service")
+    found = network_failure(exc, where, host_port, "the service")
     if found is not None:
         return found
     if isinstance(exc, httpx.RemoteProtocolError):
