@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from opsgate.units import Duration
 
 Suite = Literal["smoke", "daily", "weekly", "monthly", "premaintenance"]
-SUITES: tuple[str, ...] = ("smoke", "daily", "weekly", "monthly", "premaintenance")
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 
