@@ -27,16 +27,7 @@ from opsgate.demo.app import resolve, route
 ANY_PORT = DemoConfig(port=0, https_port=0)
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoProcess]:
-    with DemoProcess(ANY_PORT) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def broken() -> Iterator[DemoProcess]:
-    with DemoProcess(port=0, https_port=0, broken=True) as process:
-        yield process
+# `demo` and `broken_demo` are the session-wide demo targets of tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +37,8 @@ def client(demo: DemoProcess) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def broken_client(broken: DemoProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=broken.http_url, timeout=10) as c:
+def broken_client(broken_demo: DemoProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=broken_demo.http_url, timeout=10) as c:
         yield c
 
 
