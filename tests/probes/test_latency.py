@@ -31,8 +31,10 @@ def test_percentiles_match_the_injected_distribution(demo: DemoProcess) -> None:
     values = facts.latencies
     assert len(values) == 200 and not facts.errors and not facts.cut_short
     # 90 % at 20 ms, 10 % at 200 ms: p50 = 20 ms, p95 = p99 = max = 200 ms.
-    for level, truth in ((0.5, 0.020), (0.95, 0.200), (0.99, 0.200), (1.0, 0.200)):
+    for level, truth in ((0.5, 0.020), (0.95, 0.200), (0.99, 0.200)):
         assert truth - BELOW <= percentile(values, level) <= truth + ABOVE, level
+    # The maximum is one sample: a single scheduling stall on a busy 2-core machine moves it.
+    assert 0.200 - BELOW <= max(values) <= 0.200 + 0.25
     slow = sum(1 for v in values if v >= 0.150)
     assert 20 <= slow <= 23  # exactly 20 injected; a rare stall under load may add one or two
     assert len(facts.phase("ttfb")) == 200
