@@ -197,7 +197,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if checks and state.profile is None:
         raise pytest.UsageError(
             "opsgate checks need a profile: pass --profile NAME (a file in profiles/) or "
-            "--profile path/to/profile.yaml, or set OPSGATE_PROFILE; try `pytest --profile local`"
+            "--profile=path/to/profile.yaml, or set OPSGATE_PROFILE; try `pytest --profile local`"
         )
     # A kind the profile does not use yields no items at all, not a wall of skips.
     items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
