@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from allure_commons.model2 import TestResultContainer
 from attr import asdict
 
 PLUMBING_FIXTURES = frozenset({"target", "observe", "verdict"})
-_WRITERS = 4
 
 
 class BufferedAllureLogger(AllureFileLogger):
@@ -53,12 +51,13 @@ class BufferedAllureLogger(AllureFileLogger):
 
     def flush(self) -> None:
         """Write every held file. Plain writes, no temp-and-rename: nobody reads the directory
-        while the run is still going, and each file has a name of its own (a uuid)."""
+        while the run is still going, and each file has a name of its own (a uuid).
+
+        One thread, on purpose: creating files in one directory serialises on its lock in the
+        kernel, and parallel writers only spin on it (measured: more CPU, no less wall)."""
         pending, self._pending = self._pending, []
-        files = [(self._report_dir / name, _encoded(content)) for name, content in pending]
-        # Encoding needs the GIL; creating files is syscalls that release it: overlap those.
-        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-            list(pool.map(lambda file: file[0].write_bytes(file[1]), files))
+        for name, content in pending:
+            (self._report_dir / name).write_bytes(_encoded(content))
 
 
 def _encoded(content: Any) -> bytes:

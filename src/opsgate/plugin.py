@@ -235,6 +235,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if _controls_the_run(config):
         # Under xdist each worker collects everything but runs a share: probe lazily there.
         state.runner.start([item.stash[CALL] for item in session.items if CALL in item.stash])
+    _exempt_collected_objects_from_gc(state)
+
+
+def _exempt_collected_objects_from_gc(state: State) -> None:
+    """Everything collection built (items, fixtures, the profile, imported modules) lives until
+    the session ends, yet every full collection of the cyclic GC would walk it again: about
+    0.6 ms per check of a 1,000-check run. Freezing moves it out of the collector's reach."""
+    import gc
+
+    gc.freeze()
+    state.cleanups.append(gc.unfreeze)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
