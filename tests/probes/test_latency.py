@@ -3,6 +3,8 @@ exactly 1 in `every` requests sleeps `slow` ms, the others `fast` ms."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 import uuid
 
@@ -129,3 +131,102 @@ def test_samples_carry_the_targets_auth(auth: dict[str, object], header: str | N
         facts = probe(target, 10.0)
     assert [s.status for s in facts.samples] == [204] * 3
     assert seen == [header] * 3
+
+
+def test_redirects_are_followed_and_timed_as_one_sample(demo: DemoProcess) -> None:
+    url = f"{demo.http_url}/redirect?to=%2Fslow%3Fms%3D50"
+    facts = probe(LatencyTarget(name="t", url=url, samples=3, p50="1s"), 10.0)
+    assert [s.status for s in facts.samples] == [200] * 3
+    assert all(s.total is not None and s.total >= 0.05 for s in facts.samples)
+    unfollowed = probe(LatencyTarget(name="t", url=url, samples=3, follow_redirects=False, p50="1s"), 10.0)
+    assert [s.status for s in unfollowed.samples] == [302] * 3
+    assert all(s.total is not None and s.total < 0.05 for s in unfollowed.samples)
+
+
+def test_a_redirect_loop_fails_the_probe(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/redirect-loop", samples=2, p50="1s")
+    with pytest.raises(ProbeFailure, match="all 2 requests failed .*redirect loop, more than 20 redirects"):
+        probe(target, 10.0)
+
+
+def test_credentials_stay_with_their_host_across_redirects() -> None:
+    import http.server
+
+    from tests.probes.test_http import serving
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Hop(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            seen.append((self.headers["Host"].split(":")[0], self.headers.get("Authorization")))
+            self.send_response(302 if self.path == "/start" else 204)
+            if self.path == "/start":
+                self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/end")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(Hop) as port:
+        target = LatencyTarget(name="t", url=f"http://127.0.0.1:{port}/start", samples=1,
+                               bearer_token="tok", max="1s")
+        facts = probe(target, 10.0)
+    assert [s.status for s in facts.samples] == [204]
+    assert seen == [("127.0.0.1", "Bearer tok"), ("localhost", None)]
+
+
+def test_connections_the_server_closed_while_idle_are_replaced() -> None:
+    import http.server
+
+    from tests.probes.test_http import serving
+
+    class ShortKeepalive(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 0.05  # the server drops a connection idle for 50 ms
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with serving(ShortKeepalive) as port:
+        target = LatencyTarget(name="t", url=f"http://127.0.0.1:{port}/", samples=4, rate="5/s",
+                               p50="1s")
+        facts = probe(target, 10.0)
+    assert [s.status for s in facts.samples] == [204] * 4 and not facts.errors
+    assert len(facts.phase("connect")) == 4  # each paced request found its connection closed
+
+
+def test_a_server_that_breaks_http_fails_the_probe() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def answer_garbage() -> None:
+            for _ in range(2):
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(4096)
+                    connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        target = LatencyTarget(name="t", url=f"http://127.0.0.1:{listener.getsockname()[1]}/",
+                               samples=2, p50="1s")
+        with pytest.raises(ProbeFailure, match="the server broke the HTTP protocol: BadStatusLine"):
+            probe(target, 5.0)
+        thread.join(5)
+
+
+def test_tls_is_verified_unless_insecure(demo: DemoProcess) -> None:
+    url = f"{demo.https_url}/status/200"
+    with pytest.raises(ProbeFailure, match="TLS handshake failed: .*certificate"):
+        probe(LatencyTarget(name="t", url=url, samples=1, max="1s"), 5.0)
+    facts = probe(LatencyTarget(name="t", url=url, samples=2, insecure=True, p50="1s"), 5.0)
+    assert [s.status for s in facts.samples] == [200] * 2 and len(facts.phase("tls")) == 1
+
+
+def test_head_requests_read_no_body(demo: DemoProcess) -> None:
+    facts = probe(LatencyTarget(name="t", url=f"{demo.http_url}/status/200", method="HEAD", samples=2,
+                                p50="1s"), 5.0)
+    assert [s.status for s in facts.samples] == [200] * 2
