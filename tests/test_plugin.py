@@ -215,3 +215,22 @@ def test_retries_leave_a_trace_in_the_summary(run_checks: RunChecks, pytester: p
     assert record["outcome"] == "fail"
     assert record["retried"].startswith(f"attempt 1: GET http://127.0.0.1:{port}/: connection refused")
     assert "; attempt 2: " in record["retried"]
+
+
+def test_collected_objects_go_back_to_the_gc_when_the_session_ends(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+) -> None:
+    import gc
+
+    # In-process, as a user's own pytester test would run opsgate: frozen objects must not
+    # outlive the session. During the run they are frozen (the check run's speed depends on it).
+    (pytester.path / "checks" / "conftest.py").write_text(
+        "import gc\n"
+        "def pytest_runtest_teardown(item):\n"
+        "    (item.config.rootpath / 'frozen.txt').write_text(str(gc.get_freeze_count()))\n")
+    profile = pytester.path / "profile.yaml"
+    profile.write_text(f"name: gc\nhttp: [{{name: up, url: '{demo.http_url}/health'}}]\n")
+    result = pytester.runpytest_inprocess(f"--profile={profile}", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert int((pytester.path / "frozen.txt").read_text()) > 1000
+    assert gc.get_freeze_count() == 0

@@ -10,8 +10,7 @@ plumbing fixtures (`target`, `observe`, `verdict`) are dropped: they only clutte
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,8 @@ class BufferedAllureLogger(AllureFileLogger):
     def _report_item(self, item: Any) -> None:
         if isinstance(item, TestResultContainer) and _only_plumbing(item):
             return
-        self._pending.append((item.file_pattern.format(prefix=uuid.uuid4()), item))
+        # Results and containers carry a uuid of their own: no second one for the file name.
+        self._pending.append((item.file_pattern.format(prefix=item.uuid), item))
 
     @hookimpl
     def report_result(self, result: Any) -> None:
@@ -75,11 +75,41 @@ def _only_plumbing(container: TestResultContainer) -> bool:
     return bool(fixtures) and all(f.name.split("::")[0] in PLUMBING_FIXTURES for f in fixtures)
 
 
-def wire_allure(config: pytest.Config, report_dir: Path, clean: bool) -> Callable[[], None]:
-    """Register allure-pytest's listener with the buffered logger; returns the flush."""
+def _plumbing_only(names: list[str]) -> bool:
+    return all(name in PLUMBING_FIXTURES or name == "request" for name in names)
+
+
+def _check_listener(config: pytest.Config) -> Any:
+    """allure-pytest's listener without the bookkeeping of plumbing fixtures: it would open a
+    container per fixture and search every test's fixture definitions twice, all for
+    containers the logger drops (a third of the listener's cost per check)."""
     from allure_pytest.listener import AllureListener
 
-    listener = AllureListener(config)
+    class CheckListener(AllureListener):  # type: ignore[misc]
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Generator[None, Any, None]:
+            if fixturedef.argname in PLUMBING_FIXTURES:
+                yield
+            else:
+                yield from super().pytest_fixture_setup(fixturedef, request)
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_fixture_post_finalizer(self, fixturedef: Any) -> Generator[None, Any, None]:
+            if fixturedef.argname in PLUMBING_FIXTURES:
+                yield
+            else:
+                yield from super().pytest_fixture_post_finalizer(fixturedef)
+
+        def _update_fixtures_children(self, item: pytest.Item) -> None:
+            if not _plumbing_only(getattr(item, "fixturenames", [])):
+                super()._update_fixtures_children(item)
+
+    return CheckListener(config)
+
+
+def wire_allure(config: pytest.Config, report_dir: Path, clean: bool) -> Callable[[], None]:
+    """Register allure-pytest's listener with the buffered logger; returns the flush."""
+    listener = _check_listener(config)
     config.pluginmanager.register(listener, "allure_listener")
     allure_commons.plugin_manager.register(listener)
     logger = BufferedAllureLogger(report_dir, clean)

@@ -50,6 +50,7 @@ class State:
     strict: bool = False
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     running: pytest.Item | None = None
+    frozen: bool = False
 
 
 STATE = pytest.StashKey[State]()
@@ -108,6 +109,9 @@ def _load(config: pytest.Config, state: State) -> None:
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
+    # Registered before pytest's own cleanups, so it runs after them: pytest's final
+    # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
+    config.add_cleanup(lambda: _thaw(state))
     if _controls_the_run(config):
         config.pluginmanager.register(_SummaryHooks(state.summary), "opsgate-summary")
     _wire_reports(config, state.reports_dir)
@@ -238,6 +242,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _exempt_collected_objects_from_gc(state)
 
 
+def _thaw(state: State) -> None:
+    """Give frozen objects back to the GC, for a process that goes on after this session."""
+    if state.frozen:
+        import gc
+
+        gc.unfreeze()
+        state.frozen = False
+
+
 def _exempt_collected_objects_from_gc(state: State) -> None:
     """Everything collection built (items, fixtures, the profile, imported modules) lives until
     the session ends, yet every full collection of the cyclic GC would walk it again: about
@@ -245,7 +258,7 @@ def _exempt_collected_objects_from_gc(state: State) -> None:
     import gc
 
     gc.freeze()
-    state.cleanups.append(gc.unfreeze)
+    state.frozen = True
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
