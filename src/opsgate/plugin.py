@@ -227,7 +227,10 @@ def _param(item: pytest.Item) -> Any:
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     state = config.stash[STATE]
-    if state.profile is None or config.option.collectonly:
+    if state.profile is None:
+        return
+    _exempt_collected_objects_from_gc(state)
+    if config.option.collectonly:
         return
     from opsgate.runner import ProbeRunner
 
@@ -239,7 +242,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if _controls_the_run(config):
         # Under xdist each worker collects everything but runs a share: probe lazily there.
         state.runner.start([item.stash[CALL] for item in session.items if CALL in item.stash])
-    _exempt_collected_objects_from_gc(state)
 
 
 def _thaw(state: State) -> None:
@@ -254,7 +256,8 @@ def _thaw(state: State) -> None:
 def _exempt_collected_objects_from_gc(state: State) -> None:
     """Everything collection built (items, fixtures, the profile, imported modules) lives until
     the session ends, yet every full collection of the cyclic GC would walk it again: about
-    0.6 ms per check of a 1,000-check run. Freezing moves it out of the collector's reach."""
+    0.6 ms per check of a 1,000-check run, and 70 ms of a `--collect-only`. Freezing moves it
+    out of the collector's reach."""
     import gc
 
     gc.freeze()
