@@ -134,13 +134,13 @@ def test_samples_carry_the_targets_auth(auth: dict[str, object], header: str | N
 
 
 def test_redirects_are_followed_and_timed_as_one_sample(demo: DemoProcess) -> None:
-    url = f"{demo.http_url}/redirect?to=%2Fslow%3Fms%3D50"
-    facts = probe(LatencyTarget(name="t", url=url, samples=3, p50="1s"), 10.0)
-    assert [s.status for s in facts.samples] == [200] * 3
-    assert all(s.total is not None and s.total >= 0.05 for s in facts.samples)
-    unfollowed = probe(LatencyTarget(name="t", url=url, samples=3, follow_redirects=False, p50="1s"), 10.0)
-    assert [s.status for s in unfollowed.samples] == [302] * 3
-    assert all(s.total is not None and s.total < 0.05 for s in unfollowed.samples)
+    url = f"{demo.http_url}/redirect?to=%2Fslow%3Fms%3D300"
+    facts = probe(LatencyTarget(name="t", url=url, samples=2, p50="1s"), 10.0)
+    assert [s.status for s in facts.samples] == [200] * 2
+    assert all(s.total is not None and s.total >= 0.3 for s in facts.samples)
+    unfollowed = probe(LatencyTarget(name="t", url=url, samples=2, follow_redirects=False, p50="1s"), 10.0)
+    assert [s.status for s in unfollowed.samples] == [302] * 2
+    assert all(s.total is not None and s.total < 0.3 for s in unfollowed.samples)
 
 
 def test_a_redirect_loop_fails_the_probe(demo: DemoProcess) -> None:
