@@ -73,8 +73,8 @@ class Runner:
     """Runs `pytest --profile` in fresh processes, every run with its own reports directory.
 
     A new directory per run, removed only when the benchmark ends: on an ext4 without a journal
-    (this VM's disk), every file created within 30 s of deleting N files scans those N inodes
-    (the kernel's `recently_deleted`), so removing the previous run's 2,000 report files would
+    (this VM's disk), every file created within 60-300 s of deleting N files scans those N
+    inodes (the kernel's `recently_deleted`), so removing the previous run's 2,000 report files would
     bill the next run about 1 s of kernel time that is the benchmark's own doing.
     `reuse_reports_dir` measures that case: every run cleans and refills one directory."""
 

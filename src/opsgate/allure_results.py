@@ -3,8 +3,9 @@
 allure-pytest writes every result, every fixture container and every attachment as its own
 file the moment it is produced: about five small files per check, on the critical path of the
 run. opsgate wires allure-pytest's own listener itself, with a logger that holds the results
-until the session ends and then writes them in one pass. The containers of opsgate's
-plumbing fixtures (`target`, `observe`, `verdict`) are dropped: they only clutter the report.
+until the session ends and then writes them in one pass. opsgate's plumbing fixtures
+(`target`, `observe`, `verdict`) get no containers: they only clutter the report. The listener
+skips them where it can, and the logger drops any container that holds nothing else.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def _only_plumbing(container: TestResultContainer) -> bool:
     return bool(fixtures) and all(f.name.split("::")[0] in PLUMBING_FIXTURES for f in fixtures)
 
 
-def _plumbing_only(names: list[str]) -> bool:
-    return all(name in PLUMBING_FIXTURES or name == "request" for name in names)
+def _uses_only_plumbing(fixture_names: list[str]) -> bool:
+    return all(name in PLUMBING_FIXTURES or name == "request" for name in fixture_names)
 
 
 def _check_listener(config: pytest.Config) -> Any:
@@ -101,7 +102,7 @@ def _check_listener(config: pytest.Config) -> Any:
                 yield from super().pytest_fixture_post_finalizer(fixturedef)
 
         def _update_fixtures_children(self, item: pytest.Item) -> None:
-            if not _plumbing_only(getattr(item, "fixturenames", [])):
+            if not _uses_only_plumbing(getattr(item, "fixturenames", [])):
                 super()._update_fixtures_children(item)
 
     return CheckListener(config)

@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProtocolFailure, Unreachable
 from opsgate.probes.auth import auth_headers
 from opsgate.probes.transport import client_tls, network_failure
-from opsgate.targets._urls import endpoint
+from opsgate.targets._urls import DEFAULT_PORTS, endpoint
 from opsgate.targets.latency import LatencyTarget
 
 _CHUNK = 64 * 1024
@@ -222,7 +222,7 @@ def _for_origin(headers: dict[str, str], first: Origin, origin: Origin) -> dict[
 
 def _origin(url: str) -> Origin:
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
     return parts.scheme, parts.hostname or "", port
 
 
