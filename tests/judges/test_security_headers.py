@@ -81,7 +81,7 @@ def modifiers(assessment: Assessment) -> dict[str, int]:
 CASES = [
     # id, headers, https, expected (rule, level) findings, score, grade
     ("perfect", PERFECT, True, [], 135, "A+"),
-    ("owasp-recommended", OWASP, True, [], 125, "A+"),
+    ("owasp-recommended", OWASP, True, [], 145, "A+"),  # COOP and COEP +10 each
     (
         "https-without-hsts",
         without(PERFECT, "Strict-Transport-Security"),
@@ -349,6 +349,36 @@ def test_hsts_messages_name_the_ages() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("value", "finding", "observatory"),
+    [
+        # RFC 6797 allows spaces around "="; upstream reads only "max-age=" verbatim.
+        ("max-age = 31536000; includeSubDomains", [], -20),
+        # Browsers ignore a max-age with trailing junk; upstream reads parseInt's 31536000.
+        (
+            "max-age=31536000abc; includeSubDomains",
+            [
+                HeaderFinding(
+                    "hsts",
+                    "crit",
+                    "Strict-Transport-Security has an invalid max-age '31536000abc': send exactly "
+                    "one valid header, e.g. 'Strict-Transport-Security: max-age=31536000; "
+                    "includeSubDomains'",
+                )
+            ],
+            0,
+        ),
+    ],
+    ids=["spaces-around-equals", "trailing-junk"],
+)
+def test_hsts_baseline_reads_as_browsers_the_score_as_upstream(
+    value: str, finding: list[HeaderFinding], observatory: int
+) -> None:
+    result = run(replace(PERFECT, "Strict-Transport-Security", value))
+    assert result.findings == finding
+    assert modifiers(result)["strict-transport-security"] == observatory
+
+
 def test_hsts_thresholds_come_from_the_policy() -> None:
     headers = replace(PERFECT, "Strict-Transport-Security", "max-age=86400; includeSubDomains")
     assert run(headers, hsts_min_age=3600, hsts_recommended_age=86400).findings == []
@@ -412,7 +442,7 @@ def test_other_observatory_tests() -> None:
     assert score_of("cross-origin-resource-policy", "Cross-Origin-Resource-Policy", "bogus") == -5
     assert score_of("cross-origin-resource-policy", "Cross-Origin-Resource-Policy", None) == 0
     no_csp = without(PERFECT, "Content-Security-Policy")
-    assert modifiers(run(no_csp))["x-frame-options"] == 0
+    assert modifiers(run(no_csp))["x-frame-options"] == 5  # DENY: +5 since algorithm version 6
     assert (
         modifiers(run(replace(no_csp, "X-Frame-Options", "ALLOW-FROM x")))["x-frame-options"] == 0
     )
@@ -539,6 +569,8 @@ def test_cors_and_unevaluated_lines() -> None:
     assert list(lines) == [
         "content-security-policy",
         "cookies",
+        "cross-origin-embedder-policy",
+        "cross-origin-opener-policy",
         "cross-origin-resource-sharing",
         "redirection",
         "referrer-policy",
@@ -554,8 +586,9 @@ def test_breakdown_table() -> None:
     table = run(PERFECT).breakdown_table().splitlines()
     assert table[0].split() == ["test", "modifier", "reason"]
     assert table[1].split()[:3] == ["content-security-policy", "+10", "no"]
-    assert table[3].split()[:2] == ["cross-origin-resource-sharing", "0"]
-    assert len(table) == 12
+    assert table[3].split()[:2] == ["cross-origin-embedder-policy", "0"]
+    assert table[5].split()[:2] == ["cross-origin-resource-sharing", "0"]
+    assert len(table) == 14
     assert table[-1] == "score 135, grade A+"
 
 
