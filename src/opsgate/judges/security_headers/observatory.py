@@ -240,13 +240,12 @@ def _test_cookies(h: ResponseHeaders, hsts_ok: bool) -> ScoreLine:
     cookies = [c for c in h.cookies if c.name and c.name not in _IGNORED_COOKIES]
     if not cookies:
         return _line(name, "cookies-not-found", "no Set-Cookie header")
-    worst = -1
+    # Upstream checks SameSite on every raw Set-Cookie, ignored cookies included.
+    worst = 3 if any(c.samesite is not None and not samesite_valid(c.samesite) for c in h.cookies) else -1
     for c in cookies:
         secure = c.secure and h.https
         session = _is_session_cookie(c.name)
         hits = []
-        if c.samesite is not None and not samesite_valid(c.samesite):
-            hits.append(3)
         if c.samesite is not None and c.samesite.lower() == "none" and not secure:
             hits.append(3)
         if not secure:
