@@ -27,6 +27,7 @@ class Cookie:
     secure: bool
     httponly: bool
     samesite: str | None  # raw attribute value, "" when given without a value
+    scope: tuple[str, str]  # Domain and Path attributes as given ("" when absent)
 
 
 def samesite_valid(samesite: str | None) -> bool:
@@ -39,6 +40,7 @@ def _parse_set_cookie(header: str) -> Cookie:
     name = pair.split("=", 1)[0].strip() if "=" in pair else ""
     secure = httponly = False
     samesite: str | None = None
+    scope = {"domain": "", "path": ""}
     for attribute in attributes:
         key, _, value = attribute.partition("=")
         key = key.strip().lower()
@@ -48,7 +50,9 @@ def _parse_set_cookie(header: str) -> Cookie:
             httponly = True
         elif key == "samesite":
             samesite = value.strip()
-    return Cookie(name, secure, httponly, samesite)
+        elif key in scope:
+            scope[key] = value.strip().lower().lstrip(".") if key == "domain" else value.strip()
+    return Cookie(name, secure, httponly, samesite, (scope["domain"], scope["path"]))
 
 
 def _effective_referrer_policy(values: list[str]) -> str | None:

@@ -237,7 +237,10 @@ def _is_session_cookie(name: str) -> bool:
 
 def _test_cookies(h: ResponseHeaders, hsts_ok: bool) -> ScoreLine:
     name = "cookies"
-    cookies = [c for c in h.cookies if c.name and c.name not in _IGNORED_COOKIES]
+    # A later Set-Cookie of the same name and scope replaces the earlier one, in browsers and in
+    # upstream's cookie jar alike, so only the last counts.
+    latest = {(c.name, c.scope): c for c in h.cookies if c.name and c.name not in _IGNORED_COOKIES}
+    cookies = list(latest.values())
     if not cookies:
         return _line(name, "cookies-not-found", "no Set-Cookie header")
     # Upstream checks SameSite on every raw Set-Cookie, ignored cookies included.
