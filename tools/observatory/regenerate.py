@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 
@@ -68,9 +70,22 @@ def install_dependencies(source: Path, deps: Path) -> None:
     (source / "conf" / "hsts-preload.json").write_text("{}\n")
 
 
-def score_corpus(source: Path) -> dict[str, object]:
+@contextmanager
+def upstream_analyzer(git_dir: Path) -> Iterator[Path]:
+    """A temporary checkout of the pinned commit, ready for analyze.mjs; yields its path."""
+    with tempfile.TemporaryDirectory(prefix="observatory-") as tmp:
+        source, deps = Path(tmp, "source"), Path(tmp, "deps")
+        source.mkdir()
+        deps.mkdir()
+        export_source(git_dir, UPSTREAM_COMMIT, source)
+        install_dependencies(source, deps)
+        yield source
+
+
+def score_corpus(source: Path, corpus: Path = DATA / "corpus.json") -> dict[str, object]:
+    """Upstream's score, grade and per-test results for every case of `corpus`."""
     out = subprocess.run(
-        ["node", str(HERE / "analyze.mjs"), str(source), str(DATA / "corpus.json")],
+        ["node", str(HERE / "analyze.mjs"), str(source), str(corpus)],
         check=True,
         capture_output=True,
         text=True,
@@ -99,12 +114,7 @@ def main() -> int:
     parser.add_argument("--git-dir", type=Path, required=True, help="clone of mdn/mdn-http-observatory")
     parser.add_argument("--check", action="store_true", help="compare with the vendored file only")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="observatory-") as tmp:
-        source, deps = Path(tmp, "source"), Path(tmp, "deps")
-        source.mkdir()
-        deps.mkdir()
-        export_source(args.git_dir, UPSTREAM_COMMIT, source)
-        install_dependencies(source, deps)
+    with upstream_analyzer(args.git_dir) as source:
         text = render(score_corpus(source))
     target = DATA / "expected.json"
     if args.check:
