@@ -136,7 +136,7 @@ _CSP_REASONS = {
     "csp-implemented-with-unsafe-inline":
         "unsafe-inline or data: in script-src, or broad script/object sources",
     "csp-implemented-with-insecure-scheme": "allows active content over http: on an HTTPS site",
-    "csp-implemented-but-duplicate-directives": "no unsafe sources, but report-uri/report-to appears twice",
+    "csp-implemented-but-duplicate-directives": "report-uri/report-to appears twice (else passing)",
     "csp-header-invalid": "'strict-dynamic' without a nonce or hash",
 }  # fmt: skip
 
@@ -212,7 +212,7 @@ def _test_csp(h: ResponseHeaders) -> ScoreLine:
 _SESSION_MARKERS = ("sess", "login", "sid", "auth", "token")
 _CSRF_MARKERS = ("csrf", "xsrf")
 _IGNORED_COOKIES = ("heroku-session-affinity",)
-# Worst last, as upstream's `goodness` order; a cookie's worst problem decides.
+# Worst last, as upstream's `goodness` order; the worst problem of any cookie decides.
 _COOKIE_LADDER = (
     ("cookies-without-secure-flag-but-protected-by-hsts", "cookie without Secure, but protected by HSTS"),
     ("cookies-without-secure-flag", "cookie without Secure or set over HTTP"),
