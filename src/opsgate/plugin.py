@@ -8,6 +8,7 @@ Heavy modules (pydantic, drivers) are imported only when a profile is in use.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Callable, Generator
@@ -21,6 +22,7 @@ from opsgate.check import MARKER
 
 if TYPE_CHECKING:
     from opsgate.profile import Profile
+    from opsgate.progress import Progress
     from opsgate.redact import Redactor
     from opsgate.report import RunSummary
     from opsgate.runner import ProbeRunner
@@ -56,6 +58,7 @@ class State:
 STATE = pytest.StashKey[State]()
 CALL = pytest.StashKey["ProbeCall"]()
 VERDICT = pytest.StashKey["Verdict"]()
+EVIDENCE = pytest.StashKey[list[dict[str, str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--opsgate-per-host", type=_positive, default=None, metavar="N",
                     help="probes in flight per host (default: profile "
                          "defaults.per_host_concurrency, 32)")
+    group.addoption("--opsgate-progress", type=float, default=10.0, metavar="SECONDS",
+                    help="print 'checks done / total, failing' at most every SECONDS "
+                         "(default 10; 0 after every check)")
 
 
 def _positive(text: str) -> int:
@@ -272,11 +278,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     state = item.config.stash[STATE]
     state.running = item
+    item.stash[EVIDENCE] = []
     item.stash[VERDICT] = Verdict(
         target=item.stash[CALL].target, check=item.name.split("[")[0].removeprefix("test_"),
-        redactor=state.redactor, strict=state.strict, attach=allure_attach,
+        redactor=state.redactor, strict=state.strict, attach=_keeping(item, allure_attach),
         publish=lambda name, value: item.user_properties.append((name, value)),
     )
+
+
+def _keeping(item: pytest.Item, attach: Callable[[str, str, str], None]) -> Callable[[str, str, str], None]:
+    """Attach evidence to allure and keep it for the HTML summary (already redacted)."""
+    def both(name: str, text: str, mime: str) -> None:
+        attach(name, text, mime)
+        item.stash[EVIDENCE].append({"name": name, "text": text, "mime": mime})
+
+    return both
 
 
 def _given(option: int | None, default: int) -> int:
@@ -298,8 +314,10 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         call = item.stash[CALL]
         outcome = state.runner.outcome(call)
         item.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
-        if outcome.notes:  # earlier attempts failed: a flapping target is worth knowing about
-            item.user_properties.append(("opsgate_retries", state.redactor.redact("; ".join(outcome.notes))))
+        # Attempts that failed before the last one: a flapping target is worth knowing about.
+        retried = outcome.notes[:outcome.attempts - 1]
+        if retried:
+            item.user_properties.append(("opsgate_retries", state.redactor.redact(json.dumps(retried))))
         if outcome.error is not None:
             raise _redacted(outcome.error, state.redactor, call.target)
         return outcome.value
@@ -362,17 +380,41 @@ def pytest_runtest_makereport(
     outcome = classify(report, call)
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
+    if report.when == "call":
+        # Plain attributes travel with the report to the xdist controller, but not into junit.
+        report.opsgate_evidence = item.stash.get(EVIDENCE, [])  # type: ignore[attr-defined]
+        report.opsgate_runbook = item.stash[CALL].target.runbook  # type: ignore[attr-defined]
     return report
 
 
 class _SummaryHooks:
-    """Feeds every test report (the controller's, under xdist) into the run summary."""
+    """Feeds every test report (the controller's, under xdist) into the run summary, and says
+    how far the run is."""
 
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
+        self.progress: Progress | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or session.config.option.collectonly:
+            return
+        from opsgate.progress import Progress
+
+        def say(line: str) -> None:
+            terminal.ensure_newline()
+            if terminal._tw.width_of_current_line:  # after -q's dots, which end no line
+                terminal.write("\n")
+            terminal.write_line(line)
+
+        self.progress = Progress(session.config.getoption("opsgate_progress"), say)
+        self.progress.total = sum(1 for item in session.items if CALL in item.stash) or None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.summary.add(report)
+        record = self.summary.checks.get(report.nodeid)
+        if self.progress is not None and record is not None and report.when == "teardown":
+            self.progress.finished(record.outcome in ("fail", "error"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

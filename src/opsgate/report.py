@@ -15,7 +15,7 @@ import pytest
 from opsgate import ThresholdWarning, __version__
 from opsgate.redact import Redactor
 
-SCHEMA = "opsgate.summary/1"
+SCHEMA = "opsgate.summary/2"
 OUTCOMES = ("pass", "warn", "fail", "error", "skip")
 _NODE = re.compile(r"::test_(?P<check>[^\[]+)(?:\[(?P<target>.*)\])?$")
 
@@ -66,16 +66,20 @@ def _property(report: pytest.TestReport, wanted: str) -> Any:
 
 @dataclass
 class CheckRecord:
+    """One check on one target, as summary.json publishes it (see summary.schema.json)."""
+
     id: str
     check: str
     target: str
     outcome: str = "pass"
+    # The probe's own time when it ran (what the target cost), else pytest's time for the check:
+    # the one duration every output shows.
     duration_s: float = 0.0
-    probe_s: float | None = None
-    retried: str | None = None
+    retried: list[str] = field(default_factory=list)
     measurements: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
+    runbook: str | None = None
 
 
 @dataclass
@@ -84,6 +88,8 @@ class RunSummary:
     profile_path: Path
     started: float
     checks: dict[str, CheckRecord] = field(default_factory=dict)
+    # Evidence per check id, for the HTML page only (summary.json stays small).
+    evidence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def add(self, report: pytest.TestReport) -> None:
         outcome = _property(report, "opsgate_outcome")
@@ -100,16 +106,29 @@ class RunSummary:
         if report.when == "teardown" and record.outcome not in ("pass", "warn"):
             return
         record.outcome = outcome
-        record.duration_s = round(record.duration_s + report.duration, 4)
-        record.probe_s = _property(report, "opsgate_probe_seconds")
-        record.retried = _property(report, "opsgate_retries") or record.retried
+        probe_s = _property(report, "opsgate_probe_seconds")
+        record.duration_s = probe_s if probe_s is not None else round(
+            record.duration_s + report.duration, 4)
+        retried = _property(report, "opsgate_retries")
+        record.retried = json.loads(retried) if retried else record.retried
         payload = _payload(report)
         record.measurements = payload.get("measurements", record.measurements)
         record.findings = payload.get("findings", record.findings)
+        record.runbook = getattr(report, "opsgate_runbook", None) or record.runbook
+        if report.when == "call":
+            self.evidence[report.nodeid] = getattr(report, "opsgate_evidence", [])
         if report.failed:
-            record.message = _crash_message(report)
+            record.message = self._unlabelled(record, _crash_message(report))
+            if not record.findings:  # failed before any answer: the reason is the finding
+                record.findings = [{"level": "crit", "message": _first_line(record.message)}]
         elif report.skipped and isinstance(report.longrepr, tuple):
-            record.message = str(report.longrepr[2])
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            record.message = self._unlabelled(record, reason)
+
+    @staticmethod
+    def _unlabelled(record: CheckRecord, message: str) -> str:
+        """One message style: the check and target are fields of their own, not a prefix."""
+        return re.sub(rf"^\w+ {re.escape(record.target)}: ", "", message, count=1)
 
     def totals(self) -> dict[str, int]:
         counts = dict.fromkeys(OUTCOMES, 0)
@@ -140,10 +159,15 @@ class RunSummary:
             "checks": [vars(record) for record in self.checks.values()],
         }
 
-    def write(self, directory: Path, exit_status: int, markers: str) -> None:
+    def write(self, directory: Path, exit_status: int, markers: str) -> dict[str, Any]:
+        """Write summary.json, summary.md and summary.html; returns the summary.json document."""
+        from opsgate.html import render
+
         data = self.as_json(exit_status, markers)
         (directory / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
         (directory / "summary.md").write_text(self.markdown(data))
+        (directory / "summary.html").write_text(render(data, self.evidence), encoding="utf-8")
+        return data
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
@@ -179,9 +203,19 @@ class RunSummary:
                 first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
+        self._print_slowest(terminal)
         if reports_dir is not None:
             terminal.write_line(f"reports: {reports_dir}/ (junit.xml, allure-results/, "
-                                "summary.json, summary.md)")
+                                "summary.json, summary.md, summary.html)")
+
+    def _print_slowest(self, terminal: Any) -> None:
+        from opsgate.html import slowest
+
+        ranked = slowest([vars(record) for record in self.checks.values()])
+        if len(ranked) < 2:
+            return
+        terminal.write_line("slowest checks: " + ", ".join(
+            f"{r['check']}[{r['target']}] {r['duration_s']:.2f}s" for r in ranked))
 
     @staticmethod
     def _problem_text(record: CheckRecord) -> str:
@@ -199,6 +233,11 @@ def _crash_message(report: pytest.TestReport) -> str:
         failure = [line[1:].strip() for line in lines if line.startswith("E ")]
         text = "\n".join(failure) if failure else lines[-1]
     return re.sub(r"^(?:[\w.]+\.)?(?:AssertionError|[A-Z]\w+): ", "", text, count=1)
+
+
+def _first_line(text: str) -> str:
+    """A failure's reason without the runbook line that follows it."""
+    return text.split("\nRunbook: ")[0]
 
 
 def _one_line(text: str) -> str:

@@ -32,6 +32,9 @@ class Measurement:
     crit: float | None = None
     bound: Literal["max", "min"] | None = None
     level: Level = "ok"
+    # The limits as the value is shown ("26h", "80%"): reports compare like with like.
+    warn_display: str | None = None
+    crit_display: str | None = None
 
 
 @dataclass
@@ -67,6 +70,8 @@ class Verdict:
             name=name, value=value, display=fmt(value),
             warn=threshold.warn if threshold else None, crit=threshold.crit if threshold else None,
             bound=("min" if floor else "max") if threshold else None, level=level,
+            warn_display=_shown(threshold.warn, fmt) if threshold else None,
+            crit_display=_shown(threshold.crit, fmt) if threshold else None,
         ))
         if threshold and level != "ok":
             limit = threshold.crit if level == "crit" else threshold.warn
@@ -75,11 +80,16 @@ class Verdict:
             self._add(level, f"{text}: {advice}" if advice else text)
         return level
 
-    def note(self, name: str, value: float | str | None, display: str | None = None) -> None:
-        """Record a fact for the summary without judging it."""
+    def note(
+        self, name: str, value: float | str | None, display: str | None = None, *,
+        level: Level = "ok", expected: str | None = None,
+    ) -> None:
+        """Record a fact for the summary; a fact judged elsewhere (a status code against the
+        expected ones) carries that level and what was expected, so reports do not call it ok."""
         shown = display if display is not None else (
             value if isinstance(value, str) else format_number(value or 0.0))
-        self.measurements.append(Measurement(name=name, value=value, display=str(shown)))
+        self.measurements.append(Measurement(name=name, value=value, display=str(shown), level=level,
+                                             crit_display=expected))
 
     def fail(self, message: str) -> None:
         self._add("crit", message)
@@ -136,6 +146,10 @@ class Verdict:
             "findings": [vars(f) for f in self.findings],
         }
         self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
+
+
+def _shown(limit: float | None, fmt: Callable[[float], str]) -> str | None:
+    return None if limit is None else fmt(limit)
 
 
 def describe(value: Any, limit: int = 80) -> str:
