@@ -53,6 +53,7 @@ class State:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     running: pytest.Item | None = None
     frozen: bool = False
+    export_problems: list[str] = field(default_factory=list)
 
 
 STATE = pytest.StashKey[State]()
@@ -75,9 +76,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--opsgate-per-host", type=_positive, default=None, metavar="N",
                     help="probes in flight per host (default: profile "
                          "defaults.per_host_concurrency, 32)")
+    _add_output_options(group)
     group.addoption("--opsgate-progress", type=float, default=10.0, metavar="SECONDS",
                     help="print 'checks done / total, failing' at most every SECONDS "
                          "(default 10; 0 after every check)")
+
+
+def _add_output_options(group: pytest.OptionGroup) -> None:
+    group.addoption("--metrics-textfile", default=None, metavar="PATH",
+                    help="write the results as Prometheus metrics to PATH (atomically), for "
+                         "node_exporter's textfile collector")
+    group.addoption("--pushgateway", default=None, metavar="URL",
+                    help="push the results as Prometheus metrics to this Pushgateway "
+                         "(grouped by profile and suite)")
+
+
+def _check_output_options(config: pytest.Config) -> None:
+    textfile = config.getoption("metrics_textfile")
+    if textfile and not Path(textfile).resolve().parent.is_dir():
+        raise pytest.UsageError(f"--metrics-textfile {textfile}: the directory "
+                                f"{Path(textfile).resolve().parent} does not exist")
+    url = config.getoption("pushgateway")
+    if url and not url.startswith(("http://", "https://")):
+        raise pytest.UsageError(f"--pushgateway {url}: expected an http:// or https:// URL, "
+                                "e.g. --pushgateway=http://pushgateway:9091")
 
 
 def _positive(text: str) -> int:
@@ -111,6 +133,7 @@ def _load(config: pytest.Config, state: State) -> None:
         state.profile, state.redactor = load_profile(state.profile_path)
     except ProfileError as error:
         raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
+    _check_output_options(config)
     reports = config.getoption("reports_dir")
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -426,10 +449,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if session.config.option.collectonly:
         return
-    state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
+    data = state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
+    _export(session.config, state, data)
+
+
+def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
+    """Results to the monitoring side; a failure here is said, and leaves the verdict alone."""
+    textfile, pushgateway = config.getoption("metrics_textfile"), config.getoption("pushgateway")
+    if not (textfile or pushgateway):
+        return
+    from opsgate.metrics_export import export
+
+    assert state.redactor is not None
+    state.export_problems += [state.redactor.redact(problem) for problem in
+                              export(data, time.time(), textfile, pushgateway)]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash[STATE]
     if state.summary is not None and state.summary.checks and _controls_the_run(config):
         state.summary.print_table(terminalreporter, state.reports_dir)
+    for problem in state.export_problems:
+        terminalreporter.write_line(f"opsgate: {problem}", red=True)
