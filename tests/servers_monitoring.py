@@ -90,3 +90,56 @@ def query_until(prometheus: str, promql: str, seconds: float = 30.0) -> list[dic
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.3)
+
+
+@contextmanager
+def alertmanager(webhook: str) -> Iterator[str]:
+    """An Alertmanager routing every alert at once to `webhook`, resolved ones included."""
+    config = ("route: {receiver: hook, group_by: ['...'], group_wait: 0s, group_interval: 1s, "
+              "repeat_interval: 1h}\n"
+              "receivers:\n  - name: hook\n"
+              f"    webhook_configs: [{{url: '{webhook}', send_resolved: true}}]\n")
+    with daemon("prometheus-alertmanager", "--config.file={dir}/config.yml", "--storage.path={dir}/data",
+                "--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                config=config) as url:
+        yield url
+
+
+class Receiver:
+    """A local HTTP endpoint that records every JSON body posted to it, by path."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.posts: list[tuple[str, str]] = []  # (path, raw body)
+        received = self.posts
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append((self.path, body.decode("utf-8")))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def bodies(self, path: str) -> list[Any]:
+        import json
+
+        return [json.loads(body) for where, body in self.posts if where == path]
+
+    def wait_for(self, path: str, count: int = 1, seconds: float = 30.0) -> list[Any]:
+        deadline = time.monotonic() + seconds
+        while len(self.bodies(path)) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.bodies(path)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

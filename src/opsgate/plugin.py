@@ -54,6 +54,7 @@ class State:
     running: pytest.Item | None = None
     frozen: bool = False
     export_problems: list[str] = field(default_factory=list)
+    previously_failed: bool | None = None
 
 
 STATE = pytest.StashKey[State]()
@@ -89,6 +90,11 @@ def _add_output_options(group: pytest.OptionGroup) -> None:
     group.addoption("--pushgateway", default=None, metavar="URL",
                     help="push the results as Prometheus metrics to this Pushgateway "
                          "(grouped by profile and suite)")
+    group.addoption("--notify", action="append", default=[], metavar="[slack:|alertmanager:]URL",
+                    help="post failed checks to URL (repeatable): a generic JSON webhook, "
+                         "slack:URL for Slack-compatible chat, alertmanager:URL for Alertmanager")
+    group.addoption("--notify-recovery", action="store_true", default=False,
+                    help="--notify also posts when a run passes after a failing one")
 
 
 def _check_output_options(config: pytest.Config) -> None:
@@ -100,6 +106,15 @@ def _check_output_options(config: pytest.Config) -> None:
     if url and not url.startswith(("http://", "https://")):
         raise pytest.UsageError(f"--pushgateway {url}: expected an http:// or https:// URL, "
                                 "e.g. --pushgateway=http://pushgateway:9091")
+    from opsgate.notify import parse_cli
+
+    for text in config.getoption("notify"):
+        try:
+            parse_cli(text, config.getoption("notify_recovery"))
+        except ValueError:
+            raise pytest.UsageError(
+                "--notify: expected an http:// or https:// URL, optionally after slack: or "
+                "alertmanager:, e.g. --notify=slack:https://hooks.slack.com/services/...") from None
 
 
 def _positive(text: str) -> int:
@@ -137,6 +152,7 @@ def _load(config: pytest.Config, state: State) -> None:
     reports = config.getoption("reports_dir")
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
+    _remember_last_run(config, state)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
     # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
@@ -149,6 +165,15 @@ def _load(config: pytest.Config, state: State) -> None:
         config.option.tbstyle = "short"
     if _controls_the_run(config) and not config.option.collectonly and state.profile.demo:
         _start_demo(config, state)
+
+
+def _remember_last_run(config: pytest.Config, state: State) -> None:
+    """Read the last run's verdict before this run overwrites its summary.json (for recovery)."""
+    from opsgate.notify import previously_failed
+
+    assert state.profile is not None and state.reports_dir is not None
+    state.previously_failed = previously_failed(
+        state.reports_dir / "summary.json", state.profile.name, config.option.markexpr)
 
 
 def _controls_the_run(config: pytest.Config) -> bool:
@@ -455,14 +480,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
     """Results to the monitoring side; a failure here is said, and leaves the verdict alone."""
+    assert state.redactor is not None and state.profile is not None
+    problems = []
     textfile, pushgateway = config.getoption("metrics_textfile"), config.getoption("pushgateway")
-    if not (textfile or pushgateway):
-        return
-    from opsgate.metrics_export import export
+    if textfile or pushgateway:
+        from opsgate.metrics_export import export
 
-    assert state.redactor is not None
-    state.export_problems += [state.redactor.redact(problem) for problem in
-                              export(data, time.time(), textfile, pushgateway)]
+        problems += export(data, time.time(), textfile, pushgateway)
+    problems += _notify(config, state, data)
+    state.export_problems += [state.redactor.redact(problem) for problem in problems]
+
+
+def _notify(config: pytest.Config, state: State, data: dict[str, Any]) -> list[str]:
+    """The profile's `notify:` and every --notify; returns what could not be sent."""
+    assert state.profile is not None and state.reports_dir is not None
+    if not (state.profile.notify or config.getoption("notify")):
+        return []
+    from opsgate.notify import Run, parse_cli, send
+
+    recovery = config.getoption("notify_recovery")
+    notifications = [*state.profile.notify,
+                     *(parse_cli(text, recovery) for text in config.getoption("notify"))]
+    run = Run(data, state.previously_failed, str(state.reports_dir.resolve() / "summary.html"))
+    return send(notifications, run)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

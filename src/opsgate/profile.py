@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from opsgate.notify import Notification
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
@@ -64,6 +65,7 @@ class Profile(Strict):
     metrics: list[MetricsTarget] = []
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
+    notify: list[Notification] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
