@@ -126,7 +126,7 @@ def test_reports_are_written_and_secrets_never_leak(
 
     summary = json.loads((reports / "summary.json").read_text())
     assert summary["schema"] == "opsgate.summary/2" and summary["profile"] == "reports"
-    assert summary["totals"] == {"pass": 1, "warn": 0, "fail": 1, "error": 0, "skip": 0}
+    assert summary["totals"] == {"pass": 1, "warn": 0, "fail": 1, "error": 0, "waived": 0, "skip": 0}
     failed = next(c for c in summary["checks"] if c["target"] == "admin")
     assert failed["check"] == "http" and failed["outcome"] == "fail"
     assert "status 503" in failed["message"]

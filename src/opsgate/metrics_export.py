@@ -11,7 +11,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 
-STATUS = {"pass": 0, "warn": 1, "fail": 2, "error": 3}  # skipped checks export nothing
+# A waived failure is still crit (the fact), but passes the gate (success 1) and says so.
+STATUS = {"pass": 0, "warn": 1, "fail": 2, "waived": 2, "error": 3}  # skipped checks export nothing
+PASSING = ("pass", "warn", "waived")
 LABELS = ("profile", "kind", "target", "suite")
 JOB = "opsgate"
 
@@ -23,8 +25,10 @@ def suite_of(data: dict[str, Any]) -> str:
 def registry_for(data: dict[str, Any], finished: float) -> CollectorRegistry:
     """The metrics of one run (a summary.json document) finished at `finished` (epoch seconds)."""
     registry = CollectorRegistry()
-    success = Gauge("opsgate_check_success", "1 if the check passed (warnings pass), else 0",
-                    LABELS, registry=registry)
+    success = Gauge("opsgate_check_success", "1 if the check passed (warnings and waived failures "
+                    "pass), else 0", LABELS, registry=registry)
+    waived = Gauge("opsgate_check_waived", "1 if a waiver covers the check's failure",
+                   LABELS, registry=registry)
     status = Gauge("opsgate_check_status", "0 ok, 1 warn, 2 crit, 3 error", LABELS, registry=registry)
     duration = Gauge("opsgate_check_duration_seconds", "the probe's own time",
                      LABELS, registry=registry)
@@ -37,7 +41,8 @@ def registry_for(data: dict[str, Any], finished: float) -> CollectorRegistry:
         if check["outcome"] not in STATUS:
             continue
         labels = (data["profile"], check["check"], check["target"], suite)
-        success.labels(*labels).set(1 if check["outcome"] in ("pass", "warn") else 0)
+        success.labels(*labels).set(1 if check["outcome"] in PASSING else 0)
+        waived.labels(*labels).set(1 if check["outcome"] == "waived" else 0)
         status.labels(*labels).set(STATUS[check["outcome"]])
         duration.labels(*labels).set(check["duration_s"])
         for measurement in _judged(check):

@@ -53,7 +53,7 @@ class State:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     running: pytest.Item | None = None
     frozen: bool = False
-    export_problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     previously_failed: bool | None = None
 
 
@@ -426,6 +426,8 @@ def pytest_runtest_makereport(
 
     redact_report(report, state.redactor)
     outcome = classify(report, call)
+    if outcome in ("fail", "error") and report.when == "call" and state.profile is not None:
+        outcome = _waive(item, report, state.profile) or outcome
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
     if report.when == "call":
@@ -433,6 +435,22 @@ def pytest_runtest_makereport(
         report.opsgate_evidence = item.stash.get(EVIDENCE, [])  # type: ignore[attr-defined]
         report.opsgate_runbook = item.stash[CALL].target.runbook  # type: ignore[attr-defined]
     return report
+
+
+def _waive(item: pytest.Item, report: pytest.TestReport, profile: Profile) -> str | None:
+    """A failure an unexpired waiver covers reads as waived: pytest's xfail, our own outcome."""
+    if not profile.waivers:
+        return None
+    from opsgate.waivers import active_waiver, today
+
+    check = item.name.split("[")[0].removeprefix("test_")
+    waiver = active_waiver(profile.waivers, check, item.stash[CALL].target.name, today())
+    if waiver is None:
+        return None
+    report.outcome = "skipped"
+    report.wasxfail = waiver.describe()  # type: ignore[attr-defined]
+    report.opsgate_waiver = waiver.describe()  # type: ignore[attr-defined]
+    return "waived"
 
 
 class _SummaryHooks:
@@ -474,8 +492,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if session.config.option.collectonly:
         return
+    _judge_waivers(session, state)
     data = state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
     _export(session.config, state, data)
+
+
+def _judge_waivers(session: pytest.Session, state: State) -> None:
+    """An expired waiver fails the run: an accepted risk needs renewing, not forgetting."""
+    assert state.profile is not None and state.summary is not None
+    if not state.profile.waivers:
+        return
+    from opsgate.waivers import as_json, expired, today
+
+    state.summary.waivers = as_json(state.profile.waivers, today())
+    lapsed = expired(state.profile.waivers, today())
+    for waiver in lapsed:
+        state.problems.append(f"waiver {waiver.check} (owner {waiver.owner}) expired on "
+                              f"{waiver.expires.isoformat()}: {waiver.reason}; renew or remove it")
+    if lapsed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
@@ -488,7 +523,7 @@ def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
 
         problems += export(data, time.time(), textfile, pushgateway)
     problems += _notify(config, state, data)
-    state.export_problems += [state.redactor.redact(problem) for problem in problems]
+    state.problems += [state.redactor.redact(problem) for problem in problems]
 
 
 def _notify(config: pytest.Config, state: State, data: dict[str, Any]) -> list[str]:
@@ -509,5 +544,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash[STATE]
     if state.summary is not None and state.summary.checks and _controls_the_run(config):
         state.summary.print_table(terminalreporter, state.reports_dir)
-    for problem in state.export_problems:
+    for problem in state.problems:
         terminalreporter.write_line(f"opsgate: {problem}", red=True)

@@ -26,6 +26,7 @@ from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
 from opsgate.units import Duration
+from opsgate.waivers import Waiver
 
 
 class ProfileError(Exception):
@@ -66,6 +67,7 @@ class Profile(Strict):
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
     notify: list[Notification] = []
+    waivers: list[Waiver] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:

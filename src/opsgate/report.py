@@ -16,7 +16,8 @@ from opsgate import ThresholdWarning, __version__
 from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/2"
-OUTCOMES = ("pass", "warn", "fail", "error", "skip")
+OUTCOMES = ("pass", "warn", "fail", "error", "waived", "skip")
+NOTABLE = ("fail", "error", "waived", "warn")  # outcomes listed one by one under the tables
 _NODE = re.compile(r"::test_(?P<check>[^\[]+)(?:\[(?P<target>.*)\])?$")
 
 
@@ -80,6 +81,7 @@ class CheckRecord:
     findings: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
     runbook: str | None = None
+    waiver: str | None = None
 
 
 @dataclass
@@ -90,6 +92,7 @@ class RunSummary:
     checks: dict[str, CheckRecord] = field(default_factory=dict)
     # Evidence per check id, for the HTML page only (summary.json stays small).
     evidence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    waivers: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, report: pytest.TestReport) -> None:
         outcome = _property(report, "opsgate_outcome")
@@ -117,7 +120,8 @@ class RunSummary:
         record.runbook = getattr(report, "opsgate_runbook", None) or record.runbook
         if report.when == "call":
             self.evidence[report.nodeid] = getattr(report, "opsgate_evidence", [])
-        if report.failed:
+        record.waiver = getattr(report, "opsgate_waiver", None) or record.waiver
+        if report.failed or outcome == "waived":
             record.message = self._unlabelled(record, _crash_message(report))
             if not record.findings:  # failed before any answer: the reason is the finding
                 record.findings = [{"level": "crit", "message": _first_line(record.message)}]
@@ -157,6 +161,7 @@ class RunSummary:
             "exit_status": exit_status,
             "totals": self.totals(),
             "checks": [vars(record) for record in self.checks.values()],
+            "waivers": self.waivers,
         }
 
     def write(self, directory: Path, exit_status: int, markers: str) -> dict[str, Any]:
@@ -171,7 +176,7 @@ class RunSummary:
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
-        verdict = "FAILED" if totals["fail"] or totals["error"] else "passed"
+        verdict = "FAILED" if run_failed(data) else "passed"
         lines = [
             f"## opsgate: {verdict} (profile `{self.profile}`"
             + (f", `-m {data['markers']}`" if data["markers"] else "") + ")",
@@ -183,7 +188,9 @@ class RunSummary:
         ]
         for check, counts in sorted(self.by_check().items()):
             lines.append(f"| {check} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
-        problems = [r for r in self.checks.values() if r.outcome in ("fail", "error", "warn")]
+        lines += [f"\n**Expired waiver** `{w['check']}` (owner {w['owner']}, expired {w['expires']}): "
+                  f"{_cell(w['reason'])}" for w in data["waivers"] if w["expired"]]
+        problems = [r for r in self.checks.values() if r.outcome in NOTABLE]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
             for record in problems:
@@ -199,7 +206,7 @@ class RunSummary:
             terminal.write_line(check.ljust(width) + "".join(str(counts[o]).rjust(7)
                                                                for o in OUTCOMES))
         for record in self.checks.values():
-            if record.outcome in ("warn", "fail", "error"):
+            if record.outcome in NOTABLE:
                 first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
@@ -219,9 +226,17 @@ class RunSummary:
 
     @staticmethod
     def _problem_text(record: CheckRecord) -> str:
+        if record.waiver:
+            return f"{record.message} ({record.waiver})"
         if record.message:
             return record.message
         return "; ".join(f["message"] for f in record.findings) or record.outcome
+
+
+def run_failed(data: dict[str, Any]) -> bool:
+    """A summary.json document's verdict: a failing check or an expired waiver fails the run."""
+    totals = data["totals"]
+    return bool(totals["fail"] or totals["error"] or any(w["expired"] for w in data["waivers"]))
 
 
 def _crash_message(report: pytest.TestReport) -> str:

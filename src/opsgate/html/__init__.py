@@ -14,13 +14,15 @@ from typing import Any
 
 # Shown open under their check; any other evidence is folded into a <details>.
 OPEN_EVIDENCE = ("latency histogram", "security headers", "certificate chain", "latency percentiles")
-_ORDER = {"fail": 0, "error": 1, "warn": 2, "skip": 3, "pass": 4}
+_ORDER = {"fail": 0, "error": 1, "waived": 2, "warn": 3, "skip": 4, "pass": 5}
 SLOWEST = 5
 
 
 def render(data: dict[str, Any], evidence: dict[str, list[dict[str, str]]]) -> str:
     """The page for a summary.json document and the evidence of its checks."""
     import jinja2  # only when a run ends with a profile: keeps the plugin's import cheap
+
+    from opsgate.report import run_failed
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("opsgate", "html"), autoescape=True,
@@ -32,9 +34,10 @@ def render(data: dict[str, Any], evidence: dict[str, list[dict[str, str]]]) -> s
         kinds[record["check"]].append(record)
     return environment.get_template("summary.html.j2").render(
         run=data,
-        failed=bool(data["totals"]["fail"] or data["totals"]["error"]),
+        failed=run_failed(data),
         problems=[r for r in checks if r["outcome"] in ("fail", "error")],
-        warnings=[r for r in checks if r["outcome"] == "warn"],
+        warnings=[r for r in checks if r["outcome"] in ("waived", "warn")],
+        expired=[w for w in data["waivers"] if w["expired"]],
         kinds=sorted(kinds.items(), key=lambda item: (min(_ORDER[r["outcome"]] for r in item[1]),
                                                       item[0])),
         slowest=slowest(checks),
