@@ -90,6 +90,9 @@ def _add_output_options(group: pytest.OptionGroup) -> None:
     group.addoption("--pushgateway", default=None, metavar="URL",
                     help="push the results as Prometheus metrics to this Pushgateway "
                          "(grouped by profile and suite)")
+    group.addoption("--show-profile", action="store_true", default=False,
+                    help="print the profile as opsgate reads it (extends merged, variables "
+                         "filled in, secrets masked) and exit")
     group.addoption("--notify", action="append", default=[], metavar="[slack:|alertmanager:]URL",
                     help="post failed checks to URL (repeatable): a generic JSON webhook, "
                          "slack:URL for Slack-compatible chat, alertmanager:URL for Alertmanager")
@@ -125,6 +128,23 @@ def _positive(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return number
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if not config.getoption("show_profile"):
+        return None
+    from opsgate.inherit import show
+    from opsgate.profile import ProfileError, resolve_profile_path
+
+    if not config.getoption("profile"):
+        raise pytest.UsageError("--show-profile needs a profile: --profile=NAME_OR_PATH")
+    try:
+        path = resolve_profile_path(config.getoption("profile"), config.rootpath / "profiles")
+        print(show(path), end="")
+    except ProfileError as error:
+        raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
+    return 0
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from opsgate.inherit import InheritError, read_extended
 from opsgate.notify import Notification
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
@@ -122,7 +123,10 @@ def resolve_profile_path(name_or_path: str, profiles_dir: Path) -> Path:
 def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Profile, Redactor]:
     """Read, interpolate and validate a profile; the redactor knows every secret it holds."""
     environ = dict(os.environ) if environ is None else environ
-    raw = _read_yaml(path)
+    try:
+        raw = read_extended(path, _read_yaml)
+    except InheritError as error:
+        raise ProfileError(str(error)) from None
     secret_names = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
     redactor = Redactor()
     declared = {str(name) for name in secret_names}
