@@ -90,6 +90,9 @@ def _add_output_options(group: pytest.OptionGroup) -> None:
     group.addoption("--pushgateway", default=None, metavar="URL",
                     help="push the results as Prometheus metrics to this Pushgateway "
                          "(grouped by profile and suite)")
+    group.addoption("--exit-mode", choices=("pytest", "nagios"), default="pytest",
+                    help="nagios: exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN with one line of "
+                         "plugin output and perfdata, for Nagios, Icinga and Sensu")
     group.addoption("--show-profile", action="store_true", default=False,
                     help="print the profile as opsgate reads it (extends merged, variables "
                          "filled in, secrets masked) and exit")
@@ -154,8 +157,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(section, probe): an opsgate check (internal)")
     state = State(strict=config.getoption("opsgate_strict"))
     config.stash[STATE] = state
+    if _nagios(config):
+        # Nagios reads the first line of stdout: nothing but the plugin output may come before it.
+        config.pluginmanager.set_blocked("terminalreporter")
     if config.getoption("profile"):
-        _load(config, state)
+        try:
+            _load(config, state)
+        except pytest.UsageError as error:
+            if not _nagios(config):
+                raise
+            from opsgate.nagios import UNKNOWN, unknown
+
+            print(unknown(str(error)))
+            pytest.exit("opsgate could not judge: see the line above", returncode=UNKNOWN)
+
+
+def _nagios(config: pytest.Config) -> bool:
+    return bool(config.getoption("exit_mode") == "nagios")
 
 
 def _load(config: pytest.Config, state: State) -> None:
@@ -513,8 +531,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if session.config.option.collectonly:
         return
     _judge_waivers(session, state)
-    data = state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
+    data = state.summary.write(state.reports_dir, int(session.exitstatus),
+                               session.config.option.markexpr)
     _export(session.config, state, data)
+    if _nagios(session.config):
+        from opsgate.nagios import verdict
+
+        session.exitstatus, line = verdict(data, int(session.exitstatus))
+        print(line)
 
 
 def _judge_waivers(session: pytest.Session, state: State) -> None:
