@@ -55,6 +55,7 @@ class State:
     frozen: bool = False
     problems: list[str] = field(default_factory=list)
     previously_failed: bool | None = None
+    baseline: dict[str, Any] | None = None
 
 
 STATE = pytest.StashKey[State]()
@@ -93,6 +94,12 @@ def _add_output_options(group: pytest.OptionGroup) -> None:
     group.addoption("--exit-mode", choices=("pytest", "nagios"), default="pytest",
                     help="nagios: exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN with one line of "
                          "plugin output and perfdata, for Nagios, Icinga and Sensu")
+    group.addoption("--history", default=None, metavar="PATH",
+                    help="the sqlite file each run appends to, for newly failing, recovered and "
+                         "flapping checks (default: history.sqlite in the reports dir; 'off' for none)")
+    group.addoption("--baseline", default=None, metavar="SUMMARY_JSON",
+                    help="compare with an earlier run's summary.json and list every check that "
+                         "got worse (before/after a deploy or a maintenance window)")
     group.addoption("--show-profile", action="store_true", default=False,
                     help="print the profile as opsgate reads it (extends merged, variables "
                          "filled in, secrets masked) and exit")
@@ -108,6 +115,13 @@ def _check_output_options(config: pytest.Config) -> None:
     if textfile and not Path(textfile).resolve().parent.is_dir():
         raise pytest.UsageError(f"--metrics-textfile {textfile}: the directory "
                                 f"{Path(textfile).resolve().parent} does not exist")
+    if config.getoption("baseline"):
+        from opsgate.baseline import BaselineError, load
+
+        try:
+            config.stash[STATE].baseline = load(Path(config.getoption("baseline")))
+        except BaselineError as error:
+            raise pytest.UsageError(str(error)) from None
     url = config.getoption("pushgateway")
     if url and not url.startswith(("http://", "https://")):
         raise pytest.UsageError(f"--pushgateway {url}: expected an http:// or https:// URL, "
@@ -531,8 +545,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if session.config.option.collectonly:
         return
     _judge_waivers(session, state)
-    data = state.summary.write(state.reports_dir, int(session.exitstatus),
-                               session.config.option.markexpr)
+    data = state.summary.as_json(int(session.exitstatus), session.config.option.markexpr)
+    _compare_runs(session.config, state, data)
+    state.summary.write(state.reports_dir, data)
     _export(session.config, state, data)
     if _nagios(session.config):
         from opsgate.nagios import verdict
@@ -555,6 +570,22 @@ def _judge_waivers(session: pytest.Session, state: State) -> None:
                               f"{waiver.expires.isoformat()}: {waiver.reason}; renew or remove it")
     if lapsed and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _compare_runs(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
+    """This run against the earlier ones (history) and against a chosen one (--baseline)."""
+    assert state.summary is not None and state.reports_dir is not None
+    history = config.getoption("history")
+    if history != "off":
+        from opsgate.history import record
+
+        changes = record(Path(history) if history else state.reports_dir / "history.sqlite", data)
+        data["history"] = changes.as_json()
+        state.summary.trends = changes.trends
+    if state.baseline is not None:
+        from opsgate.baseline import compare
+
+        data["baseline"] = compare(data, state.baseline, Path(config.getoption("baseline")))
 
 
 def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:

@@ -93,6 +93,9 @@ class RunSummary:
     # Evidence per check id, for the HTML page only (summary.json stays small).
     evidence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     waivers: list[dict[str, Any]] = field(default_factory=list)
+    # Judged values of earlier runs by check id and measure (history), for sparklines.
+    trends: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
 
     def add(self, report: pytest.TestReport) -> None:
         outcome = _property(report, "opsgate_outcome")
@@ -164,15 +167,15 @@ class RunSummary:
             "waivers": self.waivers,
         }
 
-    def write(self, directory: Path, exit_status: int, markers: str) -> dict[str, Any]:
-        """Write summary.json, summary.md and summary.html; returns the summary.json document."""
+    def write(self, directory: Path, data: dict[str, Any]) -> None:
+        """Write summary.json, summary.md and summary.html of the document `as_json` made."""
         from opsgate.html import render
 
-        data = self.as_json(exit_status, markers)
+        self.written = data
         (directory / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
         (directory / "summary.md").write_text(self.markdown(data))
-        (directory / "summary.html").write_text(render(data, self.evidence), encoding="utf-8")
-        return data
+        (directory / "summary.html").write_text(render(data, self.evidence, self.trends),
+                                                encoding="utf-8")
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
@@ -190,6 +193,7 @@ class RunSummary:
             lines.append(f"| {check} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
         lines += [f"\n**Expired waiver** `{w['check']}` (owner {w['owner']}, expired {w['expires']}): "
                   f"{_cell(w['reason'])}" for w in data["waivers"] if w["expired"]]
+        lines += [f"\n{line}" for line in changes(data)]
         problems = [r for r in self.checks.values() if r.outcome in NOTABLE]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
@@ -210,6 +214,8 @@ class RunSummary:
                 first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
+        for line in changes(self.written):
+            terminal.write_line(line)
         self._print_slowest(terminal)
         if reports_dir is not None:
             terminal.write_line(f"reports: {reports_dir}/ (junit.xml, allure-results/, "
@@ -231,6 +237,25 @@ class RunSummary:
         if record.message:
             return record.message
         return "; ".join(f["message"] for f in record.findings) or record.outcome
+
+
+def changes(data: dict[str, Any]) -> list[str]:
+    """What history and the baseline say of this run, one line each (empty when they are silent)."""
+    lines = []
+    history = data.get("history") or {}
+    if history.get("newly_failing"):
+        lines.append("newly failing: " + ", ".join(history["newly_failing"]))
+    if history.get("recovered"):
+        lines.append("recovered: " + ", ".join(history["recovered"]))
+    lines += [f"flapping: {f['check']} failed in {f['failed']} of the last {f['runs']} runs"
+              for f in history.get("flapping", [])]
+    baseline = data.get("baseline")
+    if baseline is not None:
+        worse = baseline["worse"]
+        lines.append(f"against the baseline of {baseline['started_at']}: "
+                     + (f"{len(worse)} worse" if worse else "nothing got worse"))
+        lines += [f"  worse: {w['check']}: {w['why']}" for w in worse]
+    return lines
 
 
 def run_failed(data: dict[str, Any]) -> bool:

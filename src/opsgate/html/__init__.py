@@ -18,11 +18,13 @@ _ORDER = {"fail": 0, "error": 1, "waived": 2, "warn": 3, "skip": 4, "pass": 5}
 SLOWEST = 5
 
 
-def render(data: dict[str, Any], evidence: dict[str, list[dict[str, str]]]) -> str:
-    """The page for a summary.json document and the evidence of its checks."""
+def render(data: dict[str, Any], evidence: dict[str, list[dict[str, str]]],
+           trends: dict[str, dict[str, list[float]]] | None = None) -> str:
+    """The page for a summary.json document, the evidence of its checks and the trends of their
+    judged values over the last runs (oldest first, by `kind[target]` and measure)."""
     import jinja2  # only when a run ends with a profile: keeps the plugin's import cheap
 
-    from opsgate.report import run_failed
+    from opsgate.report import changes, run_failed
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("opsgate", "html"), autoescape=True,
@@ -42,7 +44,24 @@ def render(data: dict[str, Any], evidence: dict[str, list[dict[str, str]]]) -> s
                                                       item[0])),
         slowest=slowest(checks),
         evidence={check_id: _shown(items) for check_id, items in evidence.items()},
+        sparklines={check: {measure: sparkline(values) for measure, values in measures.items()
+                            if len(values) > 1} for check, measures in (trends or {}).items()},
+        changes=changes(data),
     )
+
+
+def sparkline(values: list[float], width: int = 90, height: int = 18) -> str:
+    """A trend as a tiny SVG line, as a data: URI (the last point marked)."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = (width - 4) / (len(values) - 1)
+    points = [(2 + i * step, height - 2 - (v - low) / span * (height - 4)) for i, v in enumerate(values)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    x, y = points[-1]
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+           f'<polyline points="{line}" fill="none" stroke="#1864ab" stroke-width="1.5"/>'
+           f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#1864ab"/></svg>')
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def slowest(checks: list[dict[str, Any]], count: int = SLOWEST) -> list[dict[str, Any]]:
