@@ -246,9 +246,23 @@ def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
         return
     from opsgate.allure_results import wire_allure
 
-    # Only the controller cleans: xdist workers share the directory.
-    flush = wire_allure(config, Path(config.option.opsgate_allure_dir), _controls_the_run(config))
+    # Only the controller cleans and describes the run: xdist workers share the directory.
+    controls = _controls_the_run(config)
+    flush = wire_allure(config, Path(config.option.opsgate_allure_dir), controls,
+                        _allure_environment(config) if controls else None)
     config.stash[STATE].cleanups.append(flush)
+
+
+def _allure_environment(config: pytest.Config) -> dict[str, str]:
+    import platform
+
+    from opsgate import __version__
+
+    state = config.stash[STATE]
+    assert state.profile is not None
+    return {"profile": state.profile.name, "description": state.profile.description or "",
+            "profile_file": str(state.profile_path), "suite": config.option.markexpr or "all",
+            "host": platform.node(), "opsgate": __version__, "python": platform.python_version()}
 
 
 def _start_demo(config: pytest.Config, state: State) -> None:
@@ -405,6 +419,8 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
 
     Session-scoped (the check running is known from the state), so it costs nothing per test.
     """
+    from opsgate.evidence import allure_probe_time
+
     state = request.config.stash[STATE]
 
     def observe_target() -> Any:
@@ -414,6 +430,7 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         call = item.stash[CALL]
         outcome = state.runner.outcome(call)
         item.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
+        allure_probe_time(outcome.duration)
         # Attempts that failed before the last one: a flapping target is worth knowing about.
         retried = outcome.notes[:outcome.attempts - 1]
         if retried:

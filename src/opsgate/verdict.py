@@ -7,6 +7,8 @@ for each warn-only finding, so the on-call engineer sees the whole picture in on
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import warnings
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from opsgate.units import Threshold, format_number
 Level = Literal["ok", "warn", "crit"]
 Attach = Callable[[str, str, str], None]
 PROPERTY = "opsgate"
+MEASURED = "measured values"  # the attachment's name
 
 
 @dataclass
@@ -111,11 +114,22 @@ class Verdict:
         __tracebackhide__ = True
         self.concluded = True
         self._publish()
+        if self.measurements:  # Allure shows a CSV attachment as a table
+            self.evidence(MEASURED, self.measurement_table(), "text/csv")
         if self.level == "crit":
             raise AssertionError(self.failure_message())
         for finding in self.findings:
             warnings.warn(ThresholdWarning(self.redactor.redact(self._label(finding.message))),
                           stacklevel=2)
+
+    def measurement_table(self) -> str:
+        """The measured values against their limits, as CSV."""
+        rows = [["measured", "value", "warn", "crit", "level"]] + [
+            [m.name, m.display, _limit(m, m.warn_display), _limit(m, m.crit_display), m.level]
+            for m in self.measurements]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return out.getvalue()
 
     def failure_message(self) -> str:
         crits = [f.message for f in self.findings if f.level == "crit"]
@@ -146,6 +160,14 @@ class Verdict:
             "findings": [vars(f) for f in self.findings],
         }
         self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
+
+
+def _limit(measurement: Measurement, shown: str | None) -> str:
+    if shown is None:
+        return ""
+    if measurement.bound is None:
+        return f"expected {shown}"
+    return f"{'>=' if measurement.bound == 'min' else '<='} {shown}"
 
 
 def _shown(limit: float | None, fmt: Callable[[float], str]) -> str | None:

@@ -12,6 +12,8 @@ import base64
 from collections import defaultdict
 from typing import Any
 
+from opsgate.verdict import MEASURED
+
 # Shown open under their check; any other evidence is folded into a <details>.
 OPEN_EVIDENCE = ("latency histogram", "security headers", "certificate chain", "latency percentiles")
 _ORDER = {"fail": 0, "error": 1, "waived": 2, "warn": 3, "skip": 4, "pass": 5}
@@ -73,6 +75,8 @@ def slowest(checks: list[dict[str, Any]], count: int = SLOWEST) -> list[dict[str
 def _shown(items: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     shown: dict[str, list[dict[str, str]]] = {"open": [], "folded": []}
     for item in items:
+        if item["name"] == MEASURED:  # the page has them as a table of its own
+            continue
         entry = dict(item)
         if item["mime"] == "image/svg+xml":
             # An <img> of a data: URI: self-contained, and an SVG shown so cannot run script.
