@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from opsgate.demo import DemoProcess
+from tests.browser import Chromium
 from tests.conftest import RunChecks
 
 
@@ -113,6 +114,18 @@ def test_results_read_well_names_durations_tables_environment_categories(
     assert names[:3] == ["Target down or unreachable", "Profile or credentials wrong", "Threshold breached"]
 
 
+def _text_once(browser: Chromium, wanted: str, seconds: float = 60.0) -> str:
+    """The page's text once it shows `wanted` (or as it is when time is up)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    text = browser.evaluate("document.body.innerText")
+    while wanted not in text and time.monotonic() < deadline:
+        time.sleep(0.2)
+        text = browser.evaluate("document.body.innerText")
+    return text
+
+
 def test_allure3_html_shows_categories_and_names_in_chromium(
     run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester, tmp_path: Path,
 ) -> None:
@@ -123,7 +136,6 @@ def test_allure3_html_shows_categories_and_names_in_chromium(
     import subprocess
     import time
 
-    from tests.browser import Chromium
     from tests.conftest import REPO, free_port
 
     _readable_run(run_checks, demo, free_port())
@@ -134,18 +146,14 @@ def test_allure3_html_shows_categories_and_names_in_chromium(
     wanted = os.environ.get("OPSGATE_SCREENSHOTS")
     with Chromium(timeout=60) as browser:
         browser.open(page.as_uri())
-        overview = browser.evaluate("document.body.innerText")
-        assert "opsgate allure-readable" in overview and "allure-readable smoke" in overview
+        overview = _text_once(browser, "allure-readable smoke")  # the app renders after load
+        assert "opsgate allure-readable" in overview
         shots: dict[str, str] = {}
         for name, test in (("allure-refused.png", "test_http[refused]"),
                            ("allure-degraded.png", "test_http[degraded]")):
             browser.evaluate(f"""[...document.querySelectorAll('*')].filter(e => e.children.length == 0
                 && e.textContent.trim() == '{test}')[0].click()""")
-            deadline = time.monotonic() + 20
-            while ("Category:" not in browser.evaluate("document.body.innerText")
-                   and time.monotonic() < deadline):
-                time.sleep(0.2)
-            shots[name] = browser.evaluate("document.body.innerText")
+            shots[name] = _text_once(browser, "Category:")
             browser.screenshot(tmp_path / name)
             browser.evaluate("history.back()")
             time.sleep(0.5)
