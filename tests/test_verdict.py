@@ -56,7 +56,8 @@ def test_published_summary_is_redacted() -> None:
     assert payload["level"] == "ok"
     assert payload["measurements"][0]["value"] == "***"
     assert payload["measurements"][1] == {"name": "memory", "value": 10, "display": "10",
-                                          "warn": None, "crit": 100, "bound": "max", "level": "ok"}
+                                          "warn": None, "crit": 100, "bound": "max", "level": "ok",
+                                          "warn_display": None, "crit_display": "100"}
 
 
 def test_failure_message_masks_secrets() -> None:

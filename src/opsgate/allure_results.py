@@ -11,6 +11,7 @@ skips them where it can, and the logger drops any container that holds nothing e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,44 @@ import allure_commons
 import pytest
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import TestResultContainer
+from allure_commons.model2 import Parameter, TestResult, TestResultContainer
 from attr import asdict
 
 PLUMBING_FIXTURES = frozenset({"target", "observe", "verdict"})
 
 
+PROBE_LABEL = "opsgate_probe_ms"  # carries the probe's time from the test to the logger, then dropped
+_TARGET_REPR = re.compile(r"^<(\w+) target '(.*)'>$")
+# Allure categories: why a check failed, as an on-call engineer sorts failures. The patterns are
+# searched in the whole message, in Java (Allure 2) and JavaScript (Allure 3) alike.
+_ANY = "[\\s\\S]*"
+CATEGORIES = [
+    {"name": "Target down or unreachable", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": f"{_ANY}(connection refused|no complete response|timed out|unreachable|could not "
+                     f"connect|SERVFAIL|NXDOMAIN|no answer|handshake failed|not running){_ANY}"},
+    {"name": "Profile or credentials wrong", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": f"{_ANY}(does not exist|authentication|password|permission denied|access denied|"
+                     f"401|403|ca_bundle|is not set|certificate verify failed){_ANY}"},
+    {"name": "Threshold breached", "matchedStatuses": ["failed"],
+     "messageRegex": f"{_ANY}(above the limit|below the minimum|expected|grade|SECURITY){_ANY}"},
+    {"name": "opsgate error", "matchedStatuses": ["broken"]},
+]
+
+
 class BufferedAllureLogger(AllureFileLogger):
     """An AllureFileLogger that writes nothing until `flush()`."""
 
-    def __init__(self, report_dir: Path, clean: bool) -> None:
+    def __init__(self, report_dir: Path, clean: bool, environment: dict[str, str] | None = None) -> None:
         super().__init__(report_dir, clean)
         self._pending: list[tuple[str, Any]] = []
+        if environment is not None:  # the controller's: one copy, not one per xdist worker
+            self._pending += _run_files(environment)
 
     def _report_item(self, item: Any) -> None:
         if isinstance(item, TestResultContainer) and _only_plumbing(item):
             return
+        if isinstance(item, TestResult):
+            _readable(item)
         # Results and containers carry a uuid of their own: no second one for the file name.
         self._pending.append((item.file_pattern.format(prefix=item.uuid), item))
 
@@ -59,6 +82,36 @@ class BufferedAllureLogger(AllureFileLogger):
         pending, self._pending = self._pending, []
         for name, content in pending:
             (self._report_dir / name).write_bytes(_encoded(content))
+
+
+def _readable(result: TestResult) -> None:
+    """The target's name as parameter (not `<http target 'api'>`), and a duration that includes
+    the probe's time (it ran before the test, concurrently with others)."""
+    for parameter in result.parameters:
+        match = _TARGET_REPR.match(parameter.value or "")
+        if match:
+            result.parameters.append(Parameter(name="kind", value=match.group(1)))
+            parameter.value = match.group(2)
+            break
+    probe = next((label for label in result.labels if label.name == PROBE_LABEL), None)
+    if probe is not None:
+        result.labels.remove(probe)
+        if result.start is not None and result.stop is not None:
+            result.start = min(result.start, result.stop - int(probe.value))
+
+
+def _run_files(environment: dict[str, str]) -> list[tuple[str, Any]]:
+    """environment.properties and executor.json (the run's profile and host, on the report's
+    overview) and categories.json."""
+    properties = "".join(f"{key}={_escaped(value)}\n" for key, value in environment.items())
+    executor = {"name": "opsgate", "type": "opsgate",
+                "buildName": f"{environment.get('profile', '')} {environment.get('suite', '')}".strip()}
+    return [("environment.properties", properties), ("executor.json", json.dumps(executor)),
+            ("categories.json", json.dumps(CATEGORIES, indent=1))]
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", " ").replace("=", "\\=").replace(":", "\\:")
 
 
 def _encoded(content: Any) -> bytes:
@@ -108,12 +161,14 @@ def _check_listener(config: pytest.Config) -> Any:
     return CheckListener(config)
 
 
-def wire_allure(config: pytest.Config, report_dir: Path, clean: bool) -> Callable[[], None]:
-    """Register allure-pytest's listener with the buffered logger; returns the flush."""
+def wire_allure(config: pytest.Config, report_dir: Path, clean: bool,
+                environment: dict[str, str] | None = None) -> Callable[[], None]:
+    """Register allure-pytest's listener with the buffered logger; returns the flush.
+    `environment` (the controller's) goes to environment.properties and executor.json."""
     listener = _check_listener(config)
     config.pluginmanager.register(listener, "allure_listener")
     allure_commons.plugin_manager.register(listener)
-    logger = BufferedAllureLogger(report_dir, clean)
+    logger = BufferedAllureLogger(report_dir, clean, environment)
     allure_commons.plugin_manager.register(logger)
 
     def finish() -> None:

@@ -35,3 +35,12 @@ def allure_attach(name: str, text: str, mime: str) -> None:
 
     kind = getattr(allure.attachment_type, _TYPES.get(mime, "TEXT"))
     allure.attach(text, name=name, attachment_type=kind)
+
+
+def allure_probe_time(seconds: float) -> None:
+    """Tell the allure logger how long the probe took, so the result's duration includes it."""
+    import allure
+
+    from opsgate.allure_results import PROBE_LABEL
+
+    allure.dynamic.label(PROBE_LABEL, str(round(seconds * 1000)))

@@ -41,6 +41,9 @@ def svg_histogram(
     return _document(title, parts)
 
 
+_CHAR_WIDTH = 6.2  # a 10px sans-serif character, generously: labels are placed by this estimate
+
+
 def _plot_x(value: float, high: float) -> float:
     return LEFT + (WIDTH - LEFT - RIGHT) * value / high
 
@@ -88,9 +91,12 @@ def _vline(value: float, name: str, colour: str, high: float, *, dashed: bool, r
     x = _plot_x(value, high)
     dash = ' stroke-dasharray="4 3"' if dashed else ""
     label = f"{name} {value * 1000:.4g}ms"
+    # A label that would run past the right edge is cut by the viewer: put it left of its line.
+    fits_right = x + 3 + len(label) * _CHAR_WIDTH <= WIDTH
     return (f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" stroke="{colour}" '
             f'stroke-width="1.5"{dash}/>'
-            + _text(x + 3, TOP + 10 + 11 * (row % 6), label, colour=colour))
+            + _text(x + 3 if fits_right else x - 3, TOP + 10 + 11 * (row % 6), label,
+                    anchor="start" if fits_right else "end", colour=colour))
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", colour: str = "#333") -> str:

@@ -8,6 +8,7 @@ Heavy modules (pydantic, drivers) are imported only when a profile is in use.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Callable, Generator
@@ -21,6 +22,7 @@ from opsgate.check import MARKER
 
 if TYPE_CHECKING:
     from opsgate.profile import Profile
+    from opsgate.progress import Progress
     from opsgate.redact import Redactor
     from opsgate.report import RunSummary
     from opsgate.runner import ProbeRunner
@@ -51,11 +53,15 @@ class State:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     running: pytest.Item | None = None
     frozen: bool = False
+    problems: list[str] = field(default_factory=list)
+    previously_failed: bool | None = None
+    baseline: dict[str, Any] | None = None
 
 
 STATE = pytest.StashKey[State]()
 CALL = pytest.StashKey["ProbeCall"]()
 VERDICT = pytest.StashKey["Verdict"]()
+EVIDENCE = pytest.StashKey[list[dict[str, str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +78,63 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--opsgate-per-host", type=_positive, default=None, metavar="N",
                     help="probes in flight per host (default: profile "
                          "defaults.per_host_concurrency, 32)")
+    _add_output_options(group)
+    group.addoption("--opsgate-progress", type=float, default=10.0, metavar="SECONDS",
+                    help="print 'checks done / total, failing' at most every SECONDS "
+                         "(default 10; 0 after every check)")
+
+
+def _add_output_options(group: pytest.OptionGroup) -> None:
+    group.addoption("--metrics-textfile", default=None, metavar="PATH",
+                    help="write the results as Prometheus metrics to PATH (atomically), for "
+                         "node_exporter's textfile collector")
+    group.addoption("--pushgateway", default=None, metavar="URL",
+                    help="push the results as Prometheus metrics to this Pushgateway "
+                         "(grouped by profile and suite)")
+    group.addoption("--exit-mode", choices=("pytest", "nagios"), default="pytest",
+                    help="nagios: exit 0 OK / 1 WARNING / 2 CRITICAL / 3 UNKNOWN with one line of "
+                         "plugin output and perfdata, for Nagios, Icinga and Sensu")
+    group.addoption("--history", default=None, metavar="PATH",
+                    help="the sqlite file each run appends to, for newly failing, recovered and "
+                         "flapping checks (default: history.sqlite in the reports dir; 'off' for none)")
+    group.addoption("--baseline", default=None, metavar="SUMMARY_JSON",
+                    help="compare with an earlier run's summary.json and list every check that "
+                         "got worse (before/after a deploy or a maintenance window)")
+    group.addoption("--show-profile", action="store_true", default=False,
+                    help="print the profile as opsgate reads it (extends merged, variables "
+                         "filled in, secrets masked) and exit")
+    group.addoption("--notify", action="append", default=[], metavar="[slack:|alertmanager:]URL",
+                    help="post failed checks to URL (repeatable): a generic JSON webhook, "
+                         "slack:URL for Slack-compatible chat, alertmanager:URL for Alertmanager")
+    group.addoption("--notify-recovery", action="store_true", default=False,
+                    help="--notify also posts when a run passes after a failing one")
+
+
+def _check_output_options(config: pytest.Config) -> None:
+    textfile = config.getoption("metrics_textfile")
+    if textfile and not Path(textfile).resolve().parent.is_dir():
+        raise pytest.UsageError(f"--metrics-textfile {textfile}: the directory "
+                                f"{Path(textfile).resolve().parent} does not exist")
+    if config.getoption("baseline"):
+        from opsgate.baseline import BaselineError, load
+
+        try:
+            config.stash[STATE].baseline = load(Path(config.getoption("baseline")))
+        except BaselineError as error:
+            raise pytest.UsageError(str(error)) from None
+    url = config.getoption("pushgateway")
+    if url and not url.startswith(("http://", "https://")):
+        raise pytest.UsageError(f"--pushgateway {url}: expected an http:// or https:// URL, "
+                                "e.g. --pushgateway=http://pushgateway:9091")
+    from opsgate.notify import parse_cli
+
+    for text in config.getoption("notify"):
+        try:
+            parse_cli(text, config.getoption("notify_recovery"))
+        except ValueError:
+            raise pytest.UsageError(
+                "--notify: expected an http:// or https:// URL, optionally after slack: or "
+                "alertmanager:, e.g. --notify=slack:https://hooks.slack.com/services/...") from None
 
 
 def _positive(text: str) -> int:
@@ -85,14 +148,46 @@ def _positive(text: str) -> int:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if not config.getoption("show_profile"):
+        return None
+    from opsgate.inherit import show
+    from opsgate.profile import ProfileError, resolve_profile_path
+
+    if not config.getoption("profile"):
+        raise pytest.UsageError("--show-profile needs a profile: --profile=NAME_OR_PATH")
+    try:
+        path = resolve_profile_path(config.getoption("profile"), config.rootpath / "profiles")
+        print(show(path), end="")
+    except ProfileError as error:
+        raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
+    return 0
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in SUITE_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.addinivalue_line("markers", f"{MARKER}(section, probe): an opsgate check (internal)")
     state = State(strict=config.getoption("opsgate_strict"))
     config.stash[STATE] = state
+    if _nagios(config):
+        # Nagios reads the first line of stdout: nothing but the plugin output may come before it.
+        config.pluginmanager.set_blocked("terminalreporter")
     if config.getoption("profile"):
-        _load(config, state)
+        try:
+            _load(config, state)
+        except pytest.UsageError as error:
+            if not _nagios(config):
+                raise
+            from opsgate.nagios import UNKNOWN, unknown
+
+            print(unknown(str(error)))
+            pytest.exit("opsgate could not judge: see the line above", returncode=UNKNOWN)
+
+
+def _nagios(config: pytest.Config) -> bool:
+    return bool(config.getoption("exit_mode") == "nagios")
 
 
 def _load(config: pytest.Config, state: State) -> None:
@@ -105,9 +200,11 @@ def _load(config: pytest.Config, state: State) -> None:
         state.profile, state.redactor = load_profile(state.profile_path)
     except ProfileError as error:
         raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
+    _check_output_options(config)
     reports = config.getoption("reports_dir")
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
+    _remember_last_run(config, state)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
     # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
@@ -120,6 +217,15 @@ def _load(config: pytest.Config, state: State) -> None:
         config.option.tbstyle = "short"
     if _controls_the_run(config) and not config.option.collectonly and state.profile.demo:
         _start_demo(config, state)
+
+
+def _remember_last_run(config: pytest.Config, state: State) -> None:
+    """Read the last run's verdict before this run overwrites its summary.json (for recovery)."""
+    from opsgate.notify import previously_failed
+
+    assert state.profile is not None and state.reports_dir is not None
+    state.previously_failed = previously_failed(
+        state.reports_dir / "summary.json", state.profile.name, config.option.markexpr)
 
 
 def _controls_the_run(config: pytest.Config) -> bool:
@@ -140,9 +246,23 @@ def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
         return
     from opsgate.allure_results import wire_allure
 
-    # Only the controller cleans: xdist workers share the directory.
-    flush = wire_allure(config, Path(config.option.opsgate_allure_dir), _controls_the_run(config))
+    # Only the controller cleans and describes the run: xdist workers share the directory.
+    controls = _controls_the_run(config)
+    flush = wire_allure(config, Path(config.option.opsgate_allure_dir), controls,
+                        _allure_environment(config) if controls else None)
     config.stash[STATE].cleanups.append(flush)
+
+
+def _allure_environment(config: pytest.Config) -> dict[str, str]:
+    import platform
+
+    from opsgate import __version__
+
+    state = config.stash[STATE]
+    assert state.profile is not None
+    return {"profile": state.profile.name, "description": state.profile.description or "",
+            "profile_file": str(state.profile_path), "suite": config.option.markexpr or "all",
+            "host": platform.node(), "opsgate": __version__, "python": platform.python_version()}
 
 
 def _start_demo(config: pytest.Config, state: State) -> None:
@@ -272,11 +392,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     state = item.config.stash[STATE]
     state.running = item
+    item.stash[EVIDENCE] = []
     item.stash[VERDICT] = Verdict(
         target=item.stash[CALL].target, check=item.name.split("[")[0].removeprefix("test_"),
-        redactor=state.redactor, strict=state.strict, attach=allure_attach,
+        redactor=state.redactor, strict=state.strict, attach=_keeping(item, allure_attach),
         publish=lambda name, value: item.user_properties.append((name, value)),
     )
+
+
+def _keeping(item: pytest.Item, attach: Callable[[str, str, str], None]) -> Callable[[str, str, str], None]:
+    """Attach evidence to allure and keep it for the HTML summary (already redacted)."""
+    def both(name: str, text: str, mime: str) -> None:
+        attach(name, text, mime)
+        item.stash[EVIDENCE].append({"name": name, "text": text, "mime": mime})
+
+    return both
 
 
 def _given(option: int | None, default: int) -> int:
@@ -289,6 +419,8 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
 
     Session-scoped (the check running is known from the state), so it costs nothing per test.
     """
+    from opsgate.evidence import allure_probe_time
+
     state = request.config.stash[STATE]
 
     def observe_target() -> Any:
@@ -298,8 +430,11 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         call = item.stash[CALL]
         outcome = state.runner.outcome(call)
         item.user_properties.append(("opsgate_probe_seconds", round(outcome.duration, 4)))
-        if outcome.notes:  # earlier attempts failed: a flapping target is worth knowing about
-            item.user_properties.append(("opsgate_retries", state.redactor.redact("; ".join(outcome.notes))))
+        allure_probe_time(outcome.duration)
+        # Attempts that failed before the last one: a flapping target is worth knowing about.
+        retried = outcome.notes[:outcome.attempts - 1]
+        if retried:
+            item.user_properties.append(("opsgate_retries", state.redactor.redact(json.dumps(retried))))
         if outcome.error is not None:
             raise _redacted(outcome.error, state.redactor, call.target)
         return outcome.value
@@ -360,19 +495,61 @@ def pytest_runtest_makereport(
 
     redact_report(report, state.redactor)
     outcome = classify(report, call)
+    if outcome in ("fail", "error") and report.when == "call" and state.profile is not None:
+        outcome = _waive(item, report, state.profile) or outcome
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
+    if report.when == "call":
+        # Plain attributes travel with the report to the xdist controller, but not into junit.
+        report.opsgate_evidence = item.stash.get(EVIDENCE, [])  # type: ignore[attr-defined]
+        report.opsgate_runbook = item.stash[CALL].target.runbook  # type: ignore[attr-defined]
     return report
 
 
+def _waive(item: pytest.Item, report: pytest.TestReport, profile: Profile) -> str | None:
+    """A failure an unexpired waiver covers reads as waived: pytest's xfail, our own outcome."""
+    if not profile.waivers:
+        return None
+    from opsgate.waivers import active_waiver, today
+
+    check = item.name.split("[")[0].removeprefix("test_")
+    waiver = active_waiver(profile.waivers, check, item.stash[CALL].target.name, today())
+    if waiver is None:
+        return None
+    report.outcome = "skipped"
+    report.wasxfail = waiver.describe()  # type: ignore[attr-defined]
+    report.opsgate_waiver = waiver.describe()  # type: ignore[attr-defined]
+    return "waived"
+
+
 class _SummaryHooks:
-    """Feeds every test report (the controller's, under xdist) into the run summary."""
+    """Feeds every test report (the controller's, under xdist) into the run summary, and says
+    how far the run is."""
 
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
+        self.progress: Progress | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or session.config.option.collectonly:
+            return
+        from opsgate.progress import Progress
+
+        def say(line: str) -> None:
+            terminal.ensure_newline()
+            if terminal._tw.width_of_current_line:  # after -q's dots, which end no line
+                terminal.write("\n")
+            terminal.write_line(line)
+
+        self.progress = Progress(session.config.getoption("opsgate_progress"), say)
+        self.progress.total = sum(1 for item in session.items if CALL in item.stash) or None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.summary.add(report)
+        record = self.summary.checks.get(report.nodeid)
+        if self.progress is not None and record is not None and report.when == "teardown":
+            self.progress.finished(record.outcome in ("fail", "error"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -384,10 +561,80 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if session.config.option.collectonly:
         return
-    state.summary.write(state.reports_dir, int(exitstatus), session.config.option.markexpr)
+    _judge_waivers(session, state)
+    data = state.summary.as_json(int(session.exitstatus), session.config.option.markexpr)
+    _compare_runs(session.config, state, data)
+    state.summary.write(state.reports_dir, data)
+    _export(session.config, state, data)
+    if _nagios(session.config):
+        from opsgate.nagios import verdict
+
+        session.exitstatus, line = verdict(data, int(session.exitstatus))
+        print(line)
+
+
+def _judge_waivers(session: pytest.Session, state: State) -> None:
+    """An expired waiver fails the run: an accepted risk needs renewing, not forgetting."""
+    assert state.profile is not None and state.summary is not None
+    if not state.profile.waivers:
+        return
+    from opsgate.waivers import as_json, expired, today
+
+    state.summary.waivers = as_json(state.profile.waivers, today())
+    lapsed = expired(state.profile.waivers, today())
+    for waiver in lapsed:
+        state.problems.append(f"waiver {waiver.check} (owner {waiver.owner}) expired on "
+                              f"{waiver.expires.isoformat()}: {waiver.reason}; renew or remove it")
+    if lapsed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _compare_runs(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
+    """This run against the earlier ones (history) and against a chosen one (--baseline)."""
+    assert state.summary is not None and state.reports_dir is not None
+    history = config.getoption("history")
+    if history != "off":
+        from opsgate.history import record
+
+        changes = record(Path(history) if history else state.reports_dir / "history.sqlite", data)
+        data["history"] = changes.as_json()
+        state.summary.trends = changes.trends
+    if state.baseline is not None:
+        from opsgate.baseline import compare
+
+        data["baseline"] = compare(data, state.baseline, Path(config.getoption("baseline")))
+
+
+def _export(config: pytest.Config, state: State, data: dict[str, Any]) -> None:
+    """Results to the monitoring side; a failure here is said, and leaves the verdict alone."""
+    assert state.redactor is not None and state.profile is not None
+    problems = []
+    textfile, pushgateway = config.getoption("metrics_textfile"), config.getoption("pushgateway")
+    if textfile or pushgateway:
+        from opsgate.metrics_export import export
+
+        problems += export(data, time.time(), textfile, pushgateway)
+    problems += _notify(config, state, data)
+    state.problems += [state.redactor.redact(problem) for problem in problems]
+
+
+def _notify(config: pytest.Config, state: State, data: dict[str, Any]) -> list[str]:
+    """The profile's `notify:` and every --notify; returns what could not be sent."""
+    assert state.profile is not None and state.reports_dir is not None
+    if not (state.profile.notify or config.getoption("notify")):
+        return []
+    from opsgate.notify import Run, parse_cli, send
+
+    recovery = config.getoption("notify_recovery")
+    notifications = [*state.profile.notify,
+                     *(parse_cli(text, recovery) for text in config.getoption("notify"))]
+    run = Run(data, state.previously_failed, str(state.reports_dir.resolve() / "summary.html"))
+    return send(notifications, run)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash[STATE]
     if state.summary is not None and state.summary.checks and _controls_the_run(config):
         state.summary.print_table(terminalreporter, state.reports_dir)
+    for problem in state.problems:
+        terminalreporter.write_line(f"opsgate: {problem}", red=True)

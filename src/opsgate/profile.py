@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from opsgate.inherit import InheritError, read_extended
+from opsgate.notify import Notification
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
@@ -25,6 +27,7 @@ from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
 from opsgate.units import Duration
+from opsgate.waivers import Waiver
 
 
 class ProfileError(Exception):
@@ -64,6 +67,8 @@ class Profile(Strict):
     metrics: list[MetricsTarget] = []
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
+    notify: list[Notification] = []
+    waivers: list[Waiver] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
@@ -118,7 +123,10 @@ def resolve_profile_path(name_or_path: str, profiles_dir: Path) -> Path:
 def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Profile, Redactor]:
     """Read, interpolate and validate a profile; the redactor knows every secret it holds."""
     environ = dict(os.environ) if environ is None else environ
-    raw = _read_yaml(path)
+    try:
+        raw = read_extended(path, _read_yaml)
+    except InheritError as error:
+        raise ProfileError(str(error)) from None
     secret_names = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
     redactor = Redactor()
     declared = {str(name) for name in secret_names}

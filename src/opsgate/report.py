@@ -15,8 +15,9 @@ import pytest
 from opsgate import ThresholdWarning, __version__
 from opsgate.redact import Redactor
 
-SCHEMA = "opsgate.summary/1"
-OUTCOMES = ("pass", "warn", "fail", "error", "skip")
+SCHEMA = "opsgate.summary/2"
+OUTCOMES = ("pass", "warn", "fail", "error", "waived", "skip")
+NOTABLE = ("fail", "error", "waived", "warn")  # outcomes listed one by one under the tables
 _NODE = re.compile(r"::test_(?P<check>[^\[]+)(?:\[(?P<target>.*)\])?$")
 
 
@@ -66,16 +67,21 @@ def _property(report: pytest.TestReport, wanted: str) -> Any:
 
 @dataclass
 class CheckRecord:
+    """One check on one target, as summary.json publishes it (see summary.schema.json)."""
+
     id: str
     check: str
     target: str
     outcome: str = "pass"
+    # The probe's own time when it ran (what the target cost), else pytest's time for the check:
+    # the one duration every output shows.
     duration_s: float = 0.0
-    probe_s: float | None = None
-    retried: str | None = None
+    retried: list[str] = field(default_factory=list)
     measurements: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
+    runbook: str | None = None
+    waiver: str | None = None
 
 
 @dataclass
@@ -84,6 +90,12 @@ class RunSummary:
     profile_path: Path
     started: float
     checks: dict[str, CheckRecord] = field(default_factory=dict)
+    # Evidence per check id, for the HTML page only (summary.json stays small).
+    evidence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    waivers: list[dict[str, Any]] = field(default_factory=list)
+    # Judged values of earlier runs by check id and measure (history), for sparklines.
+    trends: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
 
     def add(self, report: pytest.TestReport) -> None:
         outcome = _property(report, "opsgate_outcome")
@@ -100,16 +112,30 @@ class RunSummary:
         if report.when == "teardown" and record.outcome not in ("pass", "warn"):
             return
         record.outcome = outcome
-        record.duration_s = round(record.duration_s + report.duration, 4)
-        record.probe_s = _property(report, "opsgate_probe_seconds")
-        record.retried = _property(report, "opsgate_retries") or record.retried
+        probe_s = _property(report, "opsgate_probe_seconds")
+        record.duration_s = probe_s if probe_s is not None else round(
+            record.duration_s + report.duration, 4)
+        retried = _property(report, "opsgate_retries")
+        record.retried = json.loads(retried) if retried else record.retried
         payload = _payload(report)
         record.measurements = payload.get("measurements", record.measurements)
         record.findings = payload.get("findings", record.findings)
-        if report.failed:
-            record.message = _crash_message(report)
+        record.runbook = getattr(report, "opsgate_runbook", None) or record.runbook
+        if report.when == "call":
+            self.evidence[report.nodeid] = getattr(report, "opsgate_evidence", [])
+        record.waiver = getattr(report, "opsgate_waiver", None) or record.waiver
+        if report.failed or outcome == "waived":
+            record.message = self._unlabelled(record, _crash_message(report))
+            if not record.findings:  # failed before any answer: the reason is the finding
+                record.findings = [{"level": "crit", "message": _first_line(record.message)}]
         elif report.skipped and isinstance(report.longrepr, tuple):
-            record.message = str(report.longrepr[2])
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            record.message = self._unlabelled(record, reason)
+
+    @staticmethod
+    def _unlabelled(record: CheckRecord, message: str) -> str:
+        """One message style: the check and target are fields of their own, not a prefix."""
+        return re.sub(rf"^\w+ {re.escape(record.target)}: ", "", message, count=1)
 
     def totals(self) -> dict[str, int]:
         counts = dict.fromkeys(OUTCOMES, 0)
@@ -138,16 +164,22 @@ class RunSummary:
             "exit_status": exit_status,
             "totals": self.totals(),
             "checks": [vars(record) for record in self.checks.values()],
+            "waivers": self.waivers,
         }
 
-    def write(self, directory: Path, exit_status: int, markers: str) -> None:
-        data = self.as_json(exit_status, markers)
+    def write(self, directory: Path, data: dict[str, Any]) -> None:
+        """Write summary.json, summary.md and summary.html of the document `as_json` made."""
+        from opsgate.html import render
+
+        self.written = data
         (directory / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
         (directory / "summary.md").write_text(self.markdown(data))
+        (directory / "summary.html").write_text(render(data, self.evidence, self.trends),
+                                                encoding="utf-8")
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
-        verdict = "FAILED" if totals["fail"] or totals["error"] else "passed"
+        verdict = "FAILED" if run_failed(data) else "passed"
         lines = [
             f"## opsgate: {verdict} (profile `{self.profile}`"
             + (f", `-m {data['markers']}`" if data["markers"] else "") + ")",
@@ -159,7 +191,10 @@ class RunSummary:
         ]
         for check, counts in sorted(self.by_check().items()):
             lines.append(f"| {check} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
-        problems = [r for r in self.checks.values() if r.outcome in ("fail", "error", "warn")]
+        lines += [f"\n**Expired waiver** `{w['check']}` (owner {w['owner']}, expired {w['expires']}): "
+                  f"{_cell(w['reason'])}" for w in data["waivers"] if w["expired"]]
+        lines += [f"\n{line}" for line in changes(data)]
+        problems = [r for r in self.checks.values() if r.outcome in NOTABLE]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
             for record in problems:
@@ -175,19 +210,58 @@ class RunSummary:
             terminal.write_line(check.ljust(width) + "".join(str(counts[o]).rjust(7)
                                                                for o in OUTCOMES))
         for record in self.checks.values():
-            if record.outcome in ("warn", "fail", "error"):
+            if record.outcome in NOTABLE:
                 first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
+        for line in changes(self.written):
+            terminal.write_line(line)
+        self._print_slowest(terminal)
         if reports_dir is not None:
             terminal.write_line(f"reports: {reports_dir}/ (junit.xml, allure-results/, "
-                                "summary.json, summary.md)")
+                                "summary.json, summary.md, summary.html)")
+
+    def _print_slowest(self, terminal: Any) -> None:
+        from opsgate.html import slowest
+
+        ranked = slowest([vars(record) for record in self.checks.values()])
+        if len(ranked) < 2:
+            return
+        terminal.write_line("slowest checks: " + ", ".join(
+            f"{r['check']}[{r['target']}] {r['duration_s']:.2f}s" for r in ranked))
 
     @staticmethod
     def _problem_text(record: CheckRecord) -> str:
+        if record.waiver:
+            return f"{record.message} ({record.waiver})"
         if record.message:
             return record.message
         return "; ".join(f["message"] for f in record.findings) or record.outcome
+
+
+def changes(data: dict[str, Any]) -> list[str]:
+    """What history and the baseline say of this run, one line each (empty when they are silent)."""
+    lines = []
+    history = data.get("history") or {}
+    if history.get("newly_failing"):
+        lines.append("newly failing: " + ", ".join(history["newly_failing"]))
+    if history.get("recovered"):
+        lines.append("recovered: " + ", ".join(history["recovered"]))
+    lines += [f"flapping: {f['check']} failed in {f['failed']} of the last {f['runs']} runs"
+              for f in history.get("flapping", [])]
+    baseline = data.get("baseline")
+    if baseline is not None:
+        worse = baseline["worse"]
+        lines.append(f"against the baseline of {baseline['started_at']}: "
+                     + (f"{len(worse)} worse" if worse else "nothing got worse"))
+        lines += [f"  worse: {w['check']}: {w['why']}" for w in worse]
+    return lines
+
+
+def run_failed(data: dict[str, Any]) -> bool:
+    """A summary.json document's verdict: a failing check or an expired waiver fails the run."""
+    totals = data["totals"]
+    return bool(totals["fail"] or totals["error"] or any(w["expired"] for w in data["waivers"]))
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -199,6 +273,11 @@ def _crash_message(report: pytest.TestReport) -> str:
         failure = [line[1:].strip() for line in lines if line.startswith("E ")]
         text = "\n".join(failure) if failure else lines[-1]
     return re.sub(r"^(?:[\w.]+\.)?(?:AssertionError|[A-Z]\w+): ", "", text, count=1)
+
+
+def _first_line(text: str) -> str:
+    """A failure's reason without the runbook line that follows it."""
+    return text.split("\nRunbook: ")[0]
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,8 @@ for each warn-only finding, so the on-call engineer sees the whole picture in on
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import warnings
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from opsgate.units import Threshold, format_number
 Level = Literal["ok", "warn", "crit"]
 Attach = Callable[[str, str, str], None]
 PROPERTY = "opsgate"
+MEASURED = "measured values"  # the attachment's name
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Measurement:
     crit: float | None = None
     bound: Literal["max", "min"] | None = None
     level: Level = "ok"
+    # The limits as the value is shown ("26h", "80%"): reports compare like with like.
+    warn_display: str | None = None
+    crit_display: str | None = None
 
 
 @dataclass
@@ -67,6 +73,8 @@ class Verdict:
             name=name, value=value, display=fmt(value),
             warn=threshold.warn if threshold else None, crit=threshold.crit if threshold else None,
             bound=("min" if floor else "max") if threshold else None, level=level,
+            warn_display=_shown(threshold.warn, fmt) if threshold else None,
+            crit_display=_shown(threshold.crit, fmt) if threshold else None,
         ))
         if threshold and level != "ok":
             limit = threshold.crit if level == "crit" else threshold.warn
@@ -75,11 +83,16 @@ class Verdict:
             self._add(level, f"{text}: {advice}" if advice else text)
         return level
 
-    def note(self, name: str, value: float | str | None, display: str | None = None) -> None:
-        """Record a fact for the summary without judging it."""
+    def note(
+        self, name: str, value: float | str | None, display: str | None = None, *,
+        level: Level = "ok", expected: str | None = None,
+    ) -> None:
+        """Record a fact for the summary; a fact judged elsewhere (a status code against the
+        expected ones) carries that level and what was expected, so reports do not call it ok."""
         shown = display if display is not None else (
             value if isinstance(value, str) else format_number(value or 0.0))
-        self.measurements.append(Measurement(name=name, value=value, display=str(shown)))
+        self.measurements.append(Measurement(name=name, value=value, display=str(shown), level=level,
+                                             crit_display=expected))
 
     def fail(self, message: str) -> None:
         self._add("crit", message)
@@ -101,11 +114,22 @@ class Verdict:
         __tracebackhide__ = True
         self.concluded = True
         self._publish()
+        if self.measurements:  # Allure shows a CSV attachment as a table
+            self.evidence(MEASURED, self.measurement_table(), "text/csv")
         if self.level == "crit":
             raise AssertionError(self.failure_message())
         for finding in self.findings:
             warnings.warn(ThresholdWarning(self.redactor.redact(self._label(finding.message))),
                           stacklevel=2)
+
+    def measurement_table(self) -> str:
+        """The measured values against their limits, as CSV."""
+        rows = [["measured", "value", "warn", "crit", "level"]] + [
+            [m.name, m.display, _limit(m, m.warn_display), _limit(m, m.crit_display), m.level]
+            for m in self.measurements]
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return out.getvalue()
 
     def failure_message(self) -> str:
         crits = [f.message for f in self.findings if f.level == "crit"]
@@ -136,6 +160,18 @@ class Verdict:
             "findings": [vars(f) for f in self.findings],
         }
         self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
+
+
+def _limit(measurement: Measurement, shown: str | None) -> str:
+    if shown is None:
+        return ""
+    if measurement.bound is None:
+        return f"expected {shown}"
+    return f"{'>=' if measurement.bound == 'min' else '<='} {shown}"
+
+
+def _shown(limit: float | None, fmt: Callable[[float], str]) -> str | None:
+    return None if limit is None else fmt(limit)
 
 
 def describe(value: Any, limit: int = 80) -> str:

@@ -19,7 +19,10 @@ def judge_response(target: HttpTarget, response: HttpResponse, verdict: Verdict)
     """Add a finding for every expectation of `target.expect` the response does not meet."""
     expect = target.expect
     verdict.evidence("response", response.evidence())
-    verdict.note("status", response.status, str(response.status))
+    accepted = expect.accepts_status(response.status)
+    # The status is judged, not merely noted: a 503 must not read as level "ok" in the reports.
+    verdict.note("status", response.status, str(response.status), level="ok" if accepted else "crit",
+                 expected=str(expect.status))
     _judge_status(expect, response, verdict)
     verdict.measure("response time", response.elapsed, expect.response_time, fmt=format_duration,
                     advice="the service is slow; check its latency dashboard and recent deploys")

@@ -71,6 +71,8 @@ def judge_percentile(
     verdict.measurements.append(Measurement(
         name=key, value=value, display=fmt_latency(value), warn=threshold.warn,
         crit=threshold.crit, bound="max", level=found or "ok",
+        warn_display=None if threshold.warn is None else fmt_latency(threshold.warn),
+        crit_display=None if threshold.crit is None else fmt_latency(threshold.crit),
     ))
     point = threshold.breach(value)
     if point is None:
