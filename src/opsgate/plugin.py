@@ -72,6 +72,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--opsgate-per-host", type=_positive, default=None, metavar="N",
                     help="probes in flight per host (default: profile "
                          "defaults.per_host_concurrency, 32)")
+    group.addoption("--shard", type=_shard, default=None, metavar="I/N",
+                    help="run only the I-th of N parts of the selected checks (a deterministic "
+                         "split by check id, for CI matrix jobs; `opsgate merge` joins the reports)")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        shard = int(index), int(count)
+    except ValueError:
+        shard = (0, 0)
+    if not 1 <= shard[0] <= shard[1]:
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 <= I <= N, such as 2/4, got {text!r}")
+    return shard
 
 
 def _positive(text: str) -> int:
@@ -207,6 +221,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
     if state.profile is None:
         return
+    shard = config.getoption("shard")
+    if shard is not None:
+        _keep_shard(config, items, *shard)
     from opsgate.runner import ProbeCall
 
     for item in items:
@@ -217,6 +234,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 probe=marker.kwargs["probe"], target=target,
                 timeout=state.profile.timeout_of(target), retries=state.profile.retries_of(target),
             )
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], index: int, count: int) -> None:
+    """Deal the checks, sorted by id, round-robin into `count` parts and keep part `index`: every
+    check lands in exactly one part, and the parts differ in size by one at most."""
+    order = {item.nodeid: position for position, item in enumerate(sorted(items, key=lambda i: i.nodeid))}
+    kept = [item for item in items if order[item.nodeid] % count == index - 1]
+    dropped = [item for item in items if order[item.nodeid] % count != index - 1]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _param(item: pytest.Item) -> Any:
