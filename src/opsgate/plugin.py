@@ -300,6 +300,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     state = item.config.stash[STATE]
     state.running = item
+    item.user_properties.append(("opsgate_vantage", vantage()))
     item.stash[VERDICT] = Verdict(
         target=item.stash[CALL].target, check=item.name.split("[")[0].removeprefix("test_"),
         redactor=state.redactor, strict=state.strict, attach=allure_attach,
@@ -391,6 +392,14 @@ def pytest_runtest_makereport(
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
     return report
+
+
+def vantage() -> str:
+    """Where the checks run from: `OPSGATE_VANTAGE` (set per xdist worker with `--tx
+    popen//env:OPSGATE_VANTAGE=eu-west`), else this machine's host name (an ssh worker's own)."""
+    import socket
+
+    return os.environ.get("OPSGATE_VANTAGE") or socket.gethostname()
 
 
 class _SummaryHooks:
