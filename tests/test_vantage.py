@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from opsgate.demo import DemoProcess
 from tests.conftest import RunChecks
+from tests.probes.test_host import SSHD, SshServer
 
 PROFILE = """
     name: vantage
@@ -58,3 +60,24 @@ def test_without_a_vantage_the_host_name_is_recorded(
     run_checks(PROFILE.format(url=demo.http_url))
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     assert {c["vantage"] for c in summary["checks"]} == {socket.gethostname()}
+
+
+def test_an_ssh_worker_is_a_vantage_point_named_by_its_host(
+    run_checks: RunChecks, pytester: pytest.Pytester, demo: DemoProcess, tmp_path: Path,
+) -> None:
+    """xdist's `--tx ssh=…` against a loopback sshd: the worker runs the checks as a probe host would."""
+    import socket
+    import sys
+
+    if not Path(SSHD).exists():
+        pytest.fail("openssh-server is not installed: `bash .ci/run` installs it")
+    with SshServer(tmp_path) as sshd:
+        ssh = (f"--tx=ssh=probe1//ssh_config={sshd.ssh_config}//python={sys.executable}"
+               f"//chdir={pytester.path}")
+        result = run_checks(PROFILE.format(url=demo.http_url), "--dist=each", ssh,
+                            worker("eu-west", 503))
+    result.assert_outcomes(passed=3, failed=1)
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    seen = {(c["target"], c["vantage"]): c["outcome"] for c in summary["checks"]}
+    assert seen[("api", "eu-west")] == "fail"
+    assert seen[("api", socket.gethostname())] == "pass"
