@@ -3,6 +3,7 @@ a real Pushgateway and a real Prometheus scraping it."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 def _labels(target: str, kind: str = "http", **extra: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted({"profile": "exported", "kind": kind, "target": target, "suite": "all",
-                         **extra}.items()))
+                         "vantage": socket.gethostname(), **extra}.items()))
 
 
 def test_the_textfile_parses_back_with_every_metric(

@@ -118,7 +118,8 @@ def test_the_schema_rejects_the_old_shapes() -> None:
     validator = _validator()
     check = {"id": "checks/test_http.py::test_http[a]", "check": "http", "target": "a", "outcome": "fail",
              "duration_s": 0.1, "retried": [], "measurements": [], "findings": [],
-             "message": "GET http://a/: connection refused", "runbook": None, "waiver": None}
+             "message": "GET http://a/: connection refused", "runbook": None, "waiver": None,
+             "vantage": "eu-west"}
     schema_check = validator.schema["$defs"]["check"]
     nested = jsonschema.Draft202012Validator({**schema_check, "$defs": validator.schema["$defs"]})
     assert not nested.is_valid(check), "a failure without a finding must not validate"

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_t
 # A waived failure is still crit (the fact), but passes the gate (success 1) and says so.
 STATUS = {"pass": 0, "warn": 1, "fail": 2, "waived": 2, "error": 3}  # skipped checks export nothing
 PASSING = ("pass", "warn", "waived")
-LABELS = ("profile", "kind", "target", "suite")
+LABELS = ("profile", "kind", "target", "suite", "vantage")
 JOB = "opsgate"
 
 
@@ -40,7 +40,7 @@ def registry_for(data: dict[str, Any], finished: float) -> CollectorRegistry:
     for check in data["checks"]:
         if check["outcome"] not in STATUS:
             continue
-        labels = (data["profile"], check["check"], check["target"], suite)
+        labels = (data["profile"], check["check"], check["target"], suite, check.get("vantage") or "")
         success.labels(*labels).set(1 if check["outcome"] in PASSING else 0)
         waived.labels(*labels).set(1 if check["outcome"] == "waived" else 0)
         status.labels(*labels).set(STATUS[check["outcome"]])

@@ -82,6 +82,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--opsgate-progress", type=float, default=10.0, metavar="SECONDS",
                     help="print 'checks done / total, failing' at most every SECONDS "
                          "(default 10; 0 after every check)")
+    group.addoption("--shard", type=_shard, default=None, metavar="I/N",
+                    help="run only the I-th of N parts of the selected checks (a deterministic "
+                         "split by check id, for CI matrix jobs; `opsgate merge` joins the reports)")
 
 
 def _add_output_options(group: pytest.OptionGroup) -> None:
@@ -135,6 +138,17 @@ def _check_output_options(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 "--notify: expected an http:// or https:// URL, optionally after slack: or "
                 "alertmanager:, e.g. --notify=slack:https://hooks.slack.com/services/...") from None
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    try:
+        shard = int(index), int(count)
+    except ValueError:
+        shard = (0, 0)
+    if not 1 <= shard[0] <= shard[1]:
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 <= I <= N, such as 2/4, got {text!r}")
+    return shard
 
 
 def _positive(text: str) -> int:
@@ -327,6 +341,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
     if state.profile is None:
         return
+    shard = config.getoption("shard")
+    if shard is not None:
+        _keep_shard(config, items, *shard)
     from opsgate.runner import ProbeCall
 
     for item in items:
@@ -337,6 +354,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 probe=marker.kwargs["probe"], target=target,
                 timeout=state.profile.timeout_of(target), retries=state.profile.retries_of(target),
             )
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], index: int, count: int) -> None:
+    """Deal the checks, sorted by id, round-robin into `count` parts and keep part `index`: every
+    check lands in exactly one part, and the parts differ in size by one at most."""
+    order = {item.nodeid: position for position, item in enumerate(sorted(items, key=lambda i: i.nodeid))}
+    kept = [item for item in items if order[item.nodeid] % count == index - 1]
+    dropped = [item for item in items if order[item.nodeid] % count != index - 1]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _param(item: pytest.Item) -> Any:
@@ -393,6 +421,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[STATE]
     state.running = item
     item.stash[EVIDENCE] = []
+    item.user_properties.append(("opsgate_vantage", vantage()))
     item.stash[VERDICT] = Verdict(
         target=item.stash[CALL].target, check=item.name.split("[")[0].removeprefix("test_"),
         redactor=state.redactor, strict=state.strict, attach=_keeping(item, allure_attach),
@@ -520,6 +549,12 @@ def _waive(item: pytest.Item, report: pytest.TestReport, profile: Profile) -> st
     report.wasxfail = waiver.describe()  # type: ignore[attr-defined]
     report.opsgate_waiver = waiver.describe()  # type: ignore[attr-defined]
     return "waived"
+def vantage() -> str:
+    """Where the checks run from: `OPSGATE_VANTAGE` (set per xdist worker with `--tx
+    popen//env:OPSGATE_VANTAGE=eu-west`), else this machine's host name (an ssh worker's own)."""
+    import socket
+
+    return os.environ.get("OPSGATE_VANTAGE") or socket.gethostname()
 
 
 class _SummaryHooks:

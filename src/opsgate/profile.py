@@ -50,12 +50,22 @@ class Demo(Strict):
     broken: bool = False
 
 
+class Inventory(Strict):
+    """A fleet that `for_each:` expands targets over: exactly one source (see opsgate.inventory)."""
+
+    ansible: str | None = None
+    group: str = "all"
+    file_sd: str | None = None
+    hosts: list[str | dict[str, Any]] | None = None
+
+
 class Profile(Strict):
     name: str
     description: str | None = None
     defaults: Defaults = Defaults()
     secrets: list[str] = []
     demo: Demo | None = None
+    inventories: dict[str, Inventory] = {}
     http: list[HttpTarget] = []
     tls: list[TlsTarget] = []
     redis: list[RedisTarget] = []
@@ -133,6 +143,7 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     for name in declared & environ.keys():  # masked even where the profile does not use them
         redactor.add(environ[name])
     data = _interpolate(raw, (), path, environ, declared, redactor)
+    data = _expand_inventories(data, path)
     # Learn before validating: a validation error quotes the offending value.
     redactor.learn_from(data)
     try:
@@ -140,6 +151,15 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     except ValidationError as exc:
         raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
     return profile, redactor
+
+
+def _expand_inventories(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    from opsgate.inventory import InventoryError, expand
+
+    try:
+        return expand(data, path.parent)
+    except InventoryError as error:
+        raise ProfileError(f"{path}: {error}") from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class CheckRecord:
     message: str | None = None
     runbook: str | None = None
     waiver: str | None = None
+    vantage: str | None = None
 
 
 @dataclass
@@ -101,14 +102,16 @@ class RunSummary:
         outcome = _property(report, "opsgate_outcome")
         if outcome is None:
             return
-        record = self.checks.get(report.nodeid)
+        vantage = _property(report, "opsgate_vantage")
+        key = f"{report.nodeid}@{vantage}"  # `--dist each`: one record per check and vantage point
+        record = self.checks.get(key)
         if record is None:
             match = _NODE.search(report.nodeid)
             record = CheckRecord(
                 id=report.nodeid, check=match.group("check") if match else report.nodeid,
-                target=(match.group("target") or "") if match else "",
+                target=(match.group("target") or "") if match else "", vantage=vantage,
             )
-            self.checks[report.nodeid] = record
+            self.checks[key] = record
         if report.when == "teardown" and record.outcome not in ("pass", "warn"):
             return
         record.outcome = outcome
@@ -148,6 +151,22 @@ class RunSummary:
         for record in self.checks.values():
             table.setdefault(record.check, dict.fromkeys(OUTCOMES, 0))[record.outcome] += 1
         return table
+
+    def split_verdicts(self) -> list[str]:
+        """One line per check that fails from some vantage points only, e.g. `http[api]: fails from
+        eu-west, passes from us-east` — the difference between "down" and "unreachable from there"."""
+        by_id: dict[str, list[CheckRecord]] = {}
+        for record in self.checks.values():
+            by_id.setdefault(record.id, []).append(record)
+        lines = []
+        for records in by_id.values():
+            bad = sorted(str(r.vantage) for r in records if r.outcome in ("fail", "error"))
+            good = sorted(str(r.vantage) for r in records if r.outcome in ("pass", "warn"))
+            if bad and good:
+                first = records[0]
+                lines.append(f"{first.check}[{first.target}]: fails from {', '.join(bad)}, "
+                             f"passes from {', '.join(good)}")
+        return lines
 
     def as_json(self, exit_status: int, markers: str) -> dict[str, Any]:
         finished = time.time()
@@ -194,6 +213,9 @@ class RunSummary:
         lines += [f"\n**Expired waiver** `{w['check']}` (owner {w['owner']}, expired {w['expires']}): "
                   f"{_cell(w['reason'])}" for w in data["waivers"] if w["expired"]]
         lines += [f"\n{line}" for line in changes(data)]
+        split = self.split_verdicts()
+        if split:
+            lines += ["", "Fails from some vantage points only:", ""] + [f"- {line}" for line in split]
         problems = [r for r in self.checks.values() if r.outcome in NOTABLE]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
@@ -212,8 +234,10 @@ class RunSummary:
         for record in self.checks.values():
             if record.outcome in NOTABLE:
                 first = _one_line(self._problem_text(record))[:200]
-                terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
-                                    f"{first}")
+                terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]"
+                                    f"{self._from(record)}: {first}")
+        for line in self.split_verdicts():
+            terminal.write_line(f"SPLIT {line}")
         for line in changes(self.written):
             terminal.write_line(line)
         self._print_slowest(terminal)
@@ -229,6 +253,11 @@ class RunSummary:
             return
         terminal.write_line("slowest checks: " + ", ".join(
             f"{r['check']}[{r['target']}] {r['duration_s']:.2f}s" for r in ranked))
+
+    def _from(self, record: CheckRecord) -> str:
+        """` from eu-west` when the run had several vantage points, else nothing."""
+        several = len({r.vantage for r in self.checks.values()}) > 1
+        return f" from {record.vantage}" if several else ""
 
     @staticmethod
     def _problem_text(record: CheckRecord) -> str:
