@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from opsgate.profile import Profile
     from opsgate.redact import Redactor
     from opsgate.report import RunSummary
-    from opsgate.runner import ProbeRunner
+    from opsgate.runner import ProbeCall, ProbeRunner
     from opsgate.verdict import Verdict
 
 SUITE_MARKERS = {
@@ -56,6 +57,7 @@ class State:
 STATE = pytest.StashKey[State]()
 CALL = pytest.StashKey["ProbeCall"]()
 VERDICT = pytest.StashKey["Verdict"]()
+OUTCOME = pytest.StashKey["str | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -301,20 +303,31 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         if outcome.notes:  # earlier attempts failed: a flapping target is worth knowing about
             item.user_properties.append(("opsgate_retries", state.redactor.redact("; ".join(outcome.notes))))
         if outcome.error is not None:
-            raise _redacted(outcome.error, state.redactor, call.target)
+            raise _redacted(outcome.error, state.redactor, call) from None
         return outcome.value
 
     return observe_target
 
 
-def _redacted(error: BaseException, redactor: Redactor, target: Any) -> BaseException:
+def _redacted(error: BaseException, redactor: Redactor, call: ProbeCall) -> BaseException:
+    """The probe's error to raise in the check, with secrets masked: a finding as an assertion
+    (FAILED), a configuration problem as is, anything else as a bug in opsgate (BROKEN)."""
+    from opsgate.errors import OpsgateError, ProbeConfigError, ProbeFailure, as_assertion
+
     message = redactor.redact(str(error))
-    if target.runbook:
-        message += f"\nRunbook: {target.runbook}"
-    try:
-        return type(error)(message)
-    except TypeError:
-        return RuntimeError(f"{type(error).__name__}: {message}")
+    if call.target.runbook:
+        message += f"\nRunbook: {call.target.runbook}"
+    if isinstance(error, ProbeFailure):
+        return as_assertion(error, message)
+    if isinstance(error, ProbeConfigError):
+        return ProbeConfigError(message)
+    frame = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
+    return OpsgateError(
+        f"opsgate internal error in probe {call.probe}{where}: {type(error).__name__}: {message}\n"
+        f"This is a bug in opsgate, not a finding about {call.target.kind} {call.target.name}: "
+        "please report it with this message"
+    )
 
 
 class _RunningVerdict:
@@ -360,6 +373,11 @@ def pytest_runtest_makereport(
 
     redact_report(report, state.redactor)
     outcome = classify(report, call)
+    if report.when == "call":
+        item.stash[OUTCOME] = outcome
+    elif report.when == "teardown" and outcome is None:
+        # junit writes only the teardown report's properties: repeat the call's outcome there.
+        outcome = item.stash.get(OUTCOME, None)
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
     return report
