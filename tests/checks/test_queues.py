@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 
 import pika
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.probes.queue import probe
 from opsgate.targets.queue import QueueTarget
 from tests.conftest import RunChecks, free_port
@@ -115,3 +116,15 @@ def test_celery_queue_on_redis_past_crit_fails(
             "workers are not keeping up*celery inspect ping*"
         ]
     )
+
+
+def test_an_unknown_vhost_is_a_config_error_by_its_reply_code() -> None:
+    with pytest.raises(ProbeConfigError, match="access to the vhost was denied"):
+        probe(QueueTarget(name="q", broker="amqp://guest:guest@127.0.0.1:5672/opsgate-no-such-vhost"), 5)
+
+
+def test_a_port_that_never_speaks_amqp_times_out() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{port}: no AMQP connection within 1s"):
+            probe(QueueTarget(name="q", broker=f"amqp://guest:guest@127.0.0.1:{port}/"), 1)

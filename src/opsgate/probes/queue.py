@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -49,9 +50,12 @@ def _rabbitmq(target: QueueTarget, timeout: float) -> QueueFacts:
 
     where = f"rabbitmq {endpoint(target.broker, 5672)}"
     parameters = _parameters(target, timeout, where)
+    from pika.adapters.utils.connection_workflow import AMQPConnectorException
+
     try:
         connection = pika.BlockingConnection(parameters)
-    except (amqp.AMQPError, OSError) as exc:  # pika lets a failed DNS lookup out as a bare gaierror
+    # pika lets a failed DNS lookup out as a bare gaierror, a handshake timeout as a connector error
+    except (amqp.AMQPError, AMQPConnectorException, OSError) as exc:
         raise _connection_failure(exc, where, timeout) from None
     try:
         declared = connection.channel().queue_declare(queue=target.queue_name, passive=True)
@@ -88,30 +92,38 @@ def _parameters(target: QueueTarget, timeout: float, where: str):  # noqa: ANN20
     return parameters
 
 
-def _connection_failure(exc: Exception, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
-    from pika import exceptions as amqp
+# AMQP reply codes a broker closes a connection with (AMQP 0-9-1 constants).
+_ACCESS_REFUSED, _NOT_ALLOWED = 403, 530
 
-    text = repr(exc)
+
+def _connection_failure(exc: Exception, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
+    """The opsgate error for a pika error, by exception class, AMQP reply code and the errno of
+    the socket error behind it (pika nests them in its connection workflow errors)."""
+    from pika import exceptions as amqp
+    from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
+
+    nested = list(_nested(exc))
+    codes = {e.reply_code for e in nested if isinstance(e, amqp.ConnectionClosed)}
     refused = (amqp.ProbableAuthenticationError, amqp.AuthenticationError)
-    if isinstance(exc, refused) or "ACCESS_REFUSED" in text:
+    if any(isinstance(e, refused) for e in nested) or _ACCESS_REFUSED in codes:
         return ProbeConfigError(f"{where}: the broker refused the profile's credentials: fix the user and "
                                 "password in the broker url")
-    if isinstance(exc, amqp.ProbableAccessDeniedError) or "NOT_ALLOWED" in text:
+    if any(isinstance(e, amqp.ProbableAccessDeniedError) for e in nested) or _NOT_ALLOWED in codes:
         return ProbeConfigError(f"{where}: access to the vhost was denied: check the vhost in the broker "
                                 "url and the user's permissions (rabbitmqctl list_permissions)")
-    cause = _socket_error(exc)
+    cause = next((e for e in nested if isinstance(e, OSError)), None)
     if cause is not None and cause.errno == errno.ECONNREFUSED:
         return Unreachable(f"{where}: connection refused: is RabbitMQ running and listening there?")
     if isinstance(cause, socket.gaierror):
         return Unreachable(f"{where}: DNS lookup failed: {cause.strerror} (check the host name)")
-    if "timed out" in text.lower() or "timeout" in text.lower():
+    if isinstance(cause, TimeoutError) or any(isinstance(e, AMQPConnectorStackTimeout) for e in nested):
         return ProbeTimeout(f"{where}: no AMQP connection within {timeout:g}s: the broker is down, blocked "
                             "or a firewall drops packets")
     return Unreachable(f"{where}: {type(exc).__name__}: {exc}")
 
 
-def _socket_error(exc: BaseException) -> OSError | None:
-    """The OSError behind a pika error: pika keeps it in exception args and in `.exception` /
+def _nested(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception behind it: pika keeps them in exception args and in `.exception` /
     `.exceptions` of its connection workflow errors rather than as a cause."""
     pending: list[object] = [exc]
     seen: set[int] = set()
@@ -120,10 +132,8 @@ def _socket_error(exc: BaseException) -> OSError | None:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, OSError):
-            return current
+        yield current
         pending.extend(current.args)
         pending.append(getattr(current, "exception", None))
         pending.extend(getattr(current, "exceptions", None) or ())
         pending.append(current.__cause__ or current.__context__)
-    return None
