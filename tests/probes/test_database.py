@@ -193,6 +193,19 @@ def test_mariadb_denied_replica_status_is_broken_not_a_primary(maria: MariaServe
     assert "SLAVE MONITOR" in message
 
 
+def test_mariadb_documented_grants_are_enough(maria: MariaServer) -> None:
+    """docs/privileges.md: PROCESS and SLAVE MONITOR (MariaDB 10.5+) let every status query run."""
+    with maria.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE USER monitor@'%'")
+        cur.execute("GRANT PROCESS, SLAVE MONITOR ON *.* TO monitor@'%'")
+    try:
+        facts = probe(target(f"mysql://monitor@127.0.0.1:{maria.port}/"), 5)
+    finally:
+        with maria.connect() as conn, conn.cursor() as cur:
+            cur.execute("DROP USER monitor@'%'")
+    assert facts.engine == "mariadb" and not facts.is_replica and facts.replication_problem is None
+
+
 def test_mariadb_statements_together_respect_the_probe_timeout(maria: MariaServer) -> None:
     """Three 0.8 s queries each fit the 2 s max_statement_time; together they overrun the probe's 2 s."""
     sleepy = [{"name": f"q{i}", "query": "SELECT SLEEP(0.8) + 1", "min": 1} for i in range(3)]

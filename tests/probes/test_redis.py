@@ -152,3 +152,17 @@ def judged(facts: RedisFacts, redis_target: RedisTarget) -> Verdict:
 
 def findings(facts: RedisFacts, redis_target: RedisTarget) -> list[tuple[str, str]]:
     return [(f.level, f.message) for f in judged(facts, redis_target).findings]
+
+
+def test_the_documented_acl_is_enough_and_a_missing_command_is_named(tmp_path: Path) -> None:
+    """docs/privileges.md: `+ping +info +dbsize +llen +select` and read access to the queue keys."""
+    with RedisServer(tmp_path) as server:
+        admin = server.client()
+        admin.acl_setuser("watcher", enabled=True, passwords=["+pw"], keys=["%R~celery"],
+                          commands=["-@all", "+ping", "+info", "+dbsize", "+llen", "+select"])
+        admin.acl_setuser("blind", enabled=True, passwords=["+pw"], commands=["-@all", "+ping", "+dbsize"])
+        facts = probe(target(f"redis://watcher:pw@127.0.0.1:{server.port}/1", queues={"celery": 5}), 5)
+        with pytest.raises(ProbeConfigError, match=r"the server refused a read command: .*'info'.*"
+                                                   r"needs \+ping \+info \+dbsize \+llen"):
+            probe(target(f"redis://blind:pw@127.0.0.1:{server.port}/0"), 5)
+    assert facts.info["role"] == "master" and facts.queue_lengths == {"celery": 0}
