@@ -13,10 +13,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from opsgate.judges.tls import judge_tls
-from opsgate.probes.tls import probe
+from opsgate.probes.tls import TlsFacts, probe
 from opsgate.targets.tls import TlsTarget
 from opsgate.verdict import Verdict
-from tests.servers_tls import NOW, Cert, TlsServer, issue, make_chain
+from tests.servers_tls import NOW, Cert, Chain, TlsServer, issue, make_chain
 
 
 def findings(tmp_path: Path, target_keys: dict[str, Any] | None = None,
@@ -105,14 +105,10 @@ def test_an_expiring_cross_sign_the_clients_do_not_use_only_warns(tmp_path: Path
         chain.root.key,
     )
     chain.intermediates.append(cross)
-    with TlsServer(chain, tmp_path) as server:
-        target = TlsTarget(name="t", host="127.0.0.1", port=server.port, ca_bundle=str(server.ca_bundle))
-        facts = probe(target, 5)
+    target, facts = served(chain, tmp_path)
     assert [c.subject for c in facts.verified_chain] == [
         "CN=127.0.0.1", "CN=opsgate test intermediate", "CN=opsgate test root"]
-    verdict = Verdict(target=target)
-    judge_tls(target, facts, verdict)
-    [(level, message)] = [(f.level, f.message) for f in verdict.findings]
+    [(level, message)] = judged(target, facts)
     assert level == "warn"
     assert message.startswith("unused presented certificate days left (CN=opsgate test root) is 5.0 days, "
                               "below the minimum 20.0 days (warn): CN=opsgate test root expires ")
@@ -120,14 +116,23 @@ def test_an_expiring_cross_sign_the_clients_do_not_use_only_warns(tmp_path: Path
 
 
 def test_an_unread_chain_is_said_in_the_verdict(tmp_path: Path) -> None:
-    with TlsServer(make_chain(), tmp_path) as server:
-        target = TlsTarget(name="t", host="127.0.0.1", port=server.port, ca_bundle=str(server.ca_bundle))
-        facts = probe(target, 5)
+    target, facts = served(make_chain(), tmp_path)
     unread = "this Python's ssl module has no get_unverified_chain(): only the leaf was read"
     leaf_only = replace(facts, chain=facts.chain[:1], verified_chain=(), chain_unread=unread)
-    verdict = Verdict(target=target)
-    judge_tls(target, leaf_only, verdict)
-    [(level, message)] = [(f.level, f.message) for f in verdict.findings]
+    [(level, message)] = judged(target, leaf_only)
     assert level == "warn"
     assert message.startswith("the certificate chain could not be read (this Python's ssl module has no "
                               "get_unverified_chain(): only the leaf was read), so only the leaf's expiry")
+
+
+def served(chain: Chain, directory: Path) -> tuple[TlsTarget, TlsFacts]:
+    """The facts a probe reads from a server presenting `chain`, and its target."""
+    with TlsServer(chain, directory) as server:
+        target = TlsTarget(name="t", host="127.0.0.1", port=server.port, ca_bundle=str(server.ca_bundle))
+        return target, probe(target, 5)
+
+
+def judged(target: TlsTarget, facts: TlsFacts) -> list[tuple[str, str]]:
+    verdict = Verdict(target=target)
+    judge_tls(target, facts, verdict)
+    return [(f.level, f.message) for f in verdict.findings]

@@ -211,7 +211,7 @@ def test_mariadb_statements_together_respect_the_probe_timeout(maria: MariaServe
     sleepy = [{"name": f"q{i}", "query": "SELECT SLEEP(0.8) + 1", "min": 1} for i in range(3)]
     started = time.monotonic()
     with pytest.raises(ProbeTimeout, match=rf"mysql 127.0.0.1:{maria.port}: the server did not answer "
-                                           r"the check's status queries within the probe's 2s"):
+                                           r"the check's queries within the probe's 2s"):
         probe(target(maria.url, queries=sleepy), 2)
     assert time.monotonic() - started < 2 + 2  # the run's guarantee: its deadline + 2 s
     assert probe(target(maria.url, queries=sleepy[:1]), 2).queries["q0"].value == 1
@@ -265,7 +265,7 @@ def test_postgres_statements_together_respect_the_probe_timeout(pg: PostgresServ
     sleepy = [{"name": f"q{i}", "query": "SELECT 1 FROM pg_sleep(0.8)", "min": 1} for i in range(3)]
     started = time.monotonic()
     with pytest.raises(ProbeTimeout, match=rf"postgresql 127.0.0.1:{pg.port}: the server did not answer "
-                                           r"the check's catalog queries within the probe's 2s"):
+                                           r"the check's queries within the probe's 2s"):
         probe(target(pg.url(), queries=sleepy), 2)
     assert time.monotonic() - started < 2 + 2  # the run's guarantee: its deadline + 2 s
     assert probe(target(pg.url(), queries=sleepy[:1]), 2).queries["q0"].value == 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsgate.deadline import Deadline
+from opsgate.errors import ProbeTimeout
 from opsgate.targets.database import DatabaseTarget
 
 
@@ -119,6 +120,12 @@ def cut_off_at(deadline: Deadline, fileno: int) -> Iterator[Callable[[], bool]]:
         yield fired.is_set
     finally:
         timer.cancel()
+
+
+def stalled(where: str, timeout: float, look_at: str) -> ProbeTimeout:
+    """The finding when `cut_off_at` ended the session: the probe's time ran out mid-statement."""
+    return ProbeTimeout(f"{where}: the server did not answer the check's queries within the probe's "
+                        f"{timeout:g}s; it is overloaded, locked or stalled: check {look_at} and the host")
 
 
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:

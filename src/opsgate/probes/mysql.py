@@ -20,6 +20,7 @@ from opsgate.probes.database import (
     SlowStatements,
     cut_off_at,
     number_of,
+    stalled,
 )
 from opsgate.probes.transport import root_cause
 from opsgate.targets._urls import endpoint
@@ -124,9 +125,7 @@ def session(url: str, timeout: float, where: str) -> Iterator[Cursor]:
                 yield cur
         except pymysql.MySQLError as exc:
             if cut_off():
-                raise ProbeTimeout(f"{where}: the server did not answer the check's status queries within "
-                                   f"the probe's {timeout:g}s; it is overloaded, locked or stalled: check "
-                                   "SHOW PROCESSLIST and the host") from None
+                raise stalled(where, timeout, "SHOW PROCESSLIST") from None
             raise failure(exc, where, timeout) from None
         finally:
             conn.close()

@@ -21,6 +21,7 @@ from opsgate.probes.database import (
     SlowStatements,
     cut_off_at,
     number_of,
+    stalled,
 )
 from opsgate.targets._urls import endpoint
 from opsgate.targets.database import DatabaseTarget
@@ -154,9 +155,7 @@ def session(url: str, timeout: float, where: str) -> Iterator[psycopg.Cursor[Any
                 yield cur
         except psycopg.Error as exc:
             if cut_off():
-                raise ProbeTimeout(f"{where}: the server did not answer the check's catalog queries within "
-                                   f"the probe's {timeout:g}s; it is overloaded, locked or stalled: check "
-                                   "pg_stat_activity, pg_locks and the host") from None
+                raise stalled(where, timeout, "pg_stat_activity, pg_locks") from None
             raise failure(exc, where, timeout) from None
 
 
