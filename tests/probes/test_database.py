@@ -177,11 +177,13 @@ def test_mysql_error_text_with_111_is_not_a_refused_connection() -> None:
     assert "error 2003" in str(raised.value) and "connection refused" not in str(raised.value)
 
 
-def test_mariadb_denied_replica_status_is_broken_not_a_primary(maria: MariaServer) -> None:
-    """A user with PROCESS but not SLAVE MONITOR gets error 1227 for SHOW REPLICA STATUS."""
+@pytest.mark.parametrize(("granted", "missing"), [("PROCESS", "SLAVE MONITOR"), ("SLAVE MONITOR", "PROCESS")])
+def test_mariadb_missing_grants_are_broken_not_green(maria: MariaServer, granted: str, missing: str) -> None:
+    """Without SLAVE MONITOR, SHOW REPLICA STATUS is denied (1227): never "not a replica". Without
+    PROCESS, other sessions' transactions cannot be read: never "no idle transaction"."""
     with maria.connect() as conn, conn.cursor() as cur:
         cur.execute("CREATE USER watcher@'%'")
-        cur.execute("GRANT PROCESS ON *.* TO watcher@'%'")
+        cur.execute(f"GRANT {granted} ON *.* TO watcher@'%'")
     try:
         with pytest.raises(ProbeConfigError) as raised:
             probe(target(f"mysql://watcher@127.0.0.1:{maria.port}/"), 5)
@@ -190,7 +192,7 @@ def test_mariadb_denied_replica_status_is_broken_not_a_primary(maria: MariaServe
             cur.execute("DROP USER watcher@'%'")
     message = str(raised.value)
     assert message.startswith(f"mysql 127.0.0.1:{maria.port}: permission denied (error 1227: ")
-    assert "SLAVE MONITOR" in message
+    assert missing in message.split("); ")[0] and "grant the check's user PROCESS and" in message
 
 
 def test_mariadb_documented_grants_are_enough(maria: MariaServer) -> None:
