@@ -130,7 +130,9 @@ def test_replication_offsets_of_a_real_master_and_replica(tmp_path: Path) -> Non
             behind = probe(target(master.url), 5)
         finally:
             replica.process.send_signal(signal.SIGCONT)
-    [(level, message)] = findings(behind, target(master.url))
+    assert findings(behind, target(master.url, replica_offset_lag={"warn": "4MiB"})) == []
+    assert findings(behind, target(master.url, replica_offset_lag=None)) == []
+    [(level, message)] = findings(behind, target(master.url))  # crit at the 1 MiB repl_backlog_size
     assert level == "crit"
     assert message.startswith(f"replica 127.0.0.1:{replica.port} behind the master (master_repl_offset"
                               " - replica offset) is 1.907MiB, above the limit 1MiB (crit)")

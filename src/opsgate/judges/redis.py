@@ -165,6 +165,10 @@ def judge_replication(target: RedisTarget, facts: RedisFacts, verdict: Verdict) 
 def judge_replicas(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> None:
     """Each replica INFO lists on a master: master_repl_offset minus the offset it acknowledged."""
     offset = facts.number("master_repl_offset")
+    backlog = facts.number("repl_backlog_size") or 0.0
+    threshold = target.replica_offset_lag
+    if threshold is None and "replica_offset_lag" not in target.model_fields_set and backlog > 0:
+        threshold = Threshold(warn=backlog / 2, crit=backlog)
     for key, replica in sorted(facts.info.items()):
         if not (key.startswith("slave") and key[5:].isdigit() and isinstance(replica, dict)):
             continue
@@ -175,13 +179,12 @@ def judge_replicas(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> 
             continue
         if offset is None or not isinstance(replica.get("offset"), int):
             continue
-        backlog = format_size(facts.number("repl_backlog_size") or 0.0)
         verdict.measure(
             f"{name} behind the master (master_repl_offset - replica offset)", offset - replica["offset"],
-            target.replica_offset_lag, fmt=format_size,
+            threshold, fmt=format_size,
             advice=f"its last acknowledgement was {format_duration(float(replica.get('lag', 0)))} ago; it "
-                   f"falls behind the master's writes (repl_backlog_size {backlog}): check the replica's "
-                   "load and the network, or whether it is stalled",
+                   f"falls behind the master's writes (repl_backlog_size {format_size(backlog)}): check the "
+                   "replica's load and the network, or whether it is stalled",
         )
 
 
