@@ -14,6 +14,7 @@ from opsgate.probes.queue import probe
 from opsgate.targets.queue import QueueTarget
 from tests.conftest import RunChecks, free_port
 from tests.servers import RedisServer
+from tests.servers.delay import DelayingProxy
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -128,3 +129,15 @@ def test_a_port_that_never_speaks_amqp_times_out() -> None:
         port = silent.getsockname()[1]
         with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{port}: no AMQP connection within 1s"):
             probe(QueueTarget(name="q", broker=f"amqp://guest:guest@127.0.0.1:{port}/"), 1)
+
+
+def test_rabbitmq_steps_together_respect_the_probe_timeout() -> None:
+    """Behind a hop that holds each client chunk 0.3 s, the handshake takes 1.2 s of a 1.6 s timeout
+    and fits; channel.open and the declare (0.3 s each) then overrun it, so the probe stops."""
+    with DelayingProxy(5672, 0.3) as slow:
+        slow_broker = f"amqp://guest:guest@127.0.0.1:{slow.port}/"
+        with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{slow.port}: (the broker did not answer "
+                                               r"the passive declare|no AMQP connection) within .*1.6s"):
+            probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 1.6)
+        facts = probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 5)
+    assert facts.messages == 0

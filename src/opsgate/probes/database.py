@@ -6,15 +6,9 @@ statement timeouts, run catalog queries only, and return `DatabaseFacts`.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsgate.deadline import Deadline
 from opsgate.errors import ProbeTimeout
 from opsgate.targets.database import DatabaseTarget
 
@@ -99,27 +93,6 @@ def number_of(row: tuple[Any, ...] | None) -> QueryResult:
         return QueryResult(value=float(value))
     except (TypeError, ValueError):
         return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
-
-
-@contextmanager
-def cut_off_at(deadline: Deadline, fileno: int) -> Iterator[Callable[[], bool]]:
-    """Shut the session's socket down when `deadline` passes, so a stalled server (or a slow one
-    answering many statements) cannot hold the probe past its timeout: the statement in flight then
-    fails with a lost connection. Yields whether that happened, to report it as a timeout."""
-    fired = threading.Event()
-
-    def cut() -> None:
-        fired.set()
-        with suppress(OSError), socket.socket(fileno=os.dup(fileno)) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
-
-    timer = threading.Timer(deadline.remaining(), cut)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield fired.is_set
-    finally:
-        timer.cancel()
 
 
 def stalled(where: str, timeout: float, look_at: str) -> ProbeTimeout:

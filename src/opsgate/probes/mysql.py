@@ -13,12 +13,12 @@ from pymysql.cursors import Cursor
 
 from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.cutoff import cut_off_at
 from opsgate.probes.database import (
     DatabaseFacts,
     QueryResult,
     Session,
     SlowStatements,
-    cut_off_at,
     number_of,
     stalled,
 )

@@ -14,12 +14,12 @@ from psycopg.conninfo import conninfo_to_dict
 
 from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.cutoff import cut_off_at
 from opsgate.probes.database import (
     DatabaseFacts,
     QueryResult,
     Session,
     SlowStatements,
-    cut_off_at,
     number_of,
     stalled,
 )

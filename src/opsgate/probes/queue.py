@@ -9,10 +9,14 @@ from __future__ import annotations
 import errno
 import socket
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.probes.cutoff import cut_off_at
 from opsgate.probes.transport import client_tls
 from opsgate.targets._urls import endpoint
 from opsgate.targets.queue import QueueTarget
@@ -45,36 +49,52 @@ def probe(target: QueueTarget, timeout: float) -> QueueFacts:
 
 
 def _rabbitmq(target: QueueTarget, timeout: float) -> QueueFacts:
+    """Connect, open a channel, declare passively and close, all within `timeout` together."""
     import pika
     from pika import exceptions as amqp
-
-    where = f"rabbitmq {endpoint(target.broker, 5672)}"
-    parameters = _parameters(target, timeout, where)
     from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
+    deadline = Deadline(timeout)
+    where = f"rabbitmq {endpoint(target.broker, 5672)}"
+    parameters = _parameters(target, deadline.budget("connecting"), where)
     try:
         connection = pika.BlockingConnection(parameters)
     # pika lets a failed DNS lookup out as a bare gaierror, a handshake timeout as a connector error
     except (amqp.AMQPError, AMQPConnectorException, OSError) as exc:
         raise _connection_failure(exc, where, timeout) from None
+    # pika's blocking RPCs take no timeout: the rest of the probe's time is bounded by cutting the
+    # connection's socket (reached through pika's private transport) when it runs out.
+    with cut_off_at(deadline, connection._impl._transport._sock.fileno()) as cut_off:
+        try:
+            declared = _declare(connection, target, where, parameters.virtual_host)
+        except amqp.AMQPError as exc:
+            if cut_off():
+                raise ProbeTimeout(f"{where}: the broker did not answer the passive declare within the "
+                                   f"probe's {timeout:g}s: it is overloaded, blocked or stalled") from None
+            raise _connection_failure(exc, where, timeout) from None
+        finally:
+            with suppress(amqp.AMQPError):
+                if connection.is_open:
+                    connection.close()
+    return QueueFacts(broker="rabbitmq", endpoint=where.split(" ", 1)[1], queue=target.queue_name,
+                      messages=declared.method.message_count, consumers=declared.method.consumer_count)
+
+
+def _declare(connection: Any, target: QueueTarget, where: str, vhost: str) -> Any:
+    """The passive queue.declare's answer; a refusal by the broker as the finding it means."""
+    from pika import exceptions as amqp
+
     try:
-        declared = connection.channel().queue_declare(queue=target.queue_name, passive=True)
+        return connection.channel().queue_declare(queue=target.queue_name, passive=True)
     except amqp.ChannelClosedByBroker as exc:
         if exc.reply_code == 404:
             raise ProtocolFailure(
-                f"{where}: queue {target.queue_name!r} does not exist on vhost "
-                f"{parameters.virtual_host!r}: its consumers never declared it, or the name or vhost in "
-                "the profile is wrong (rabbitmqctl list_queues -p VHOST)"
+                f"{where}: queue {target.queue_name!r} does not exist on vhost {vhost!r}: its consumers "
+                "never declared it, or the name or vhost in the profile is wrong "
+                "(rabbitmqctl list_queues -p VHOST)"
             ) from None
         raise ProbeConfigError(f"{where}: the broker refused the passive declare of "
                                f"{target.queue_name!r}: {exc.reply_code} {exc.reply_text}") from None
-    except amqp.AMQPError as exc:
-        raise _connection_failure(exc, where, timeout) from None
-    finally:
-        if connection.is_open:
-            connection.close()
-    return QueueFacts(broker="rabbitmq", endpoint=where.split(" ", 1)[1], queue=target.queue_name,
-                      messages=declared.method.message_count, consumers=declared.method.consumer_count)
 
 
 def _parameters(target: QueueTarget, timeout: float, where: str):  # noqa: ANN202 - pika.URLParameters
