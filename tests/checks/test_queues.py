@@ -132,12 +132,13 @@ def test_a_port_that_never_speaks_amqp_times_out() -> None:
 
 
 def test_rabbitmq_steps_together_respect_the_probe_timeout() -> None:
-    """Behind a hop that holds each client chunk 0.3 s, the handshake takes 1.2 s of a 1.6 s timeout
-    and fits; channel.open and the declare (0.3 s each) then overrun it, so the probe stops."""
-    with DelayingProxy(5672, 0.3) as slow:
+    """Behind a hop that holds each client chunk 0.5 s, the handshake (3 or 4 chunks, as TCP
+    coalesces them) fits a 2.25 s timeout; channel.open and the declare then overrun it (5 chunks
+    at least, 2.5 s), so the probe stops."""
+    with DelayingProxy(5672, 0.5) as slow:
         slow_broker = f"amqp://guest:guest@127.0.0.1:{slow.port}/"
         with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{slow.port}: (the broker did not answer "
-                                               r"the passive declare|no AMQP connection) within .*1.6s"):
-            probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 1.6)
+                                               r"the passive declare|no AMQP connection) within .*2.25s"):
+            probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 2.25)
         facts = probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 5)
     assert facts.messages == 0

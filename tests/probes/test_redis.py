@@ -95,10 +95,20 @@ def test_all_commands_together_respect_the_probe_timeout(tmp_path: Path) -> None
     with RedisServer(tmp_path) as server, DelayingProxy(server.port, 0.4) as slow:
         url = f"redis://127.0.0.1:{slow.port}/0"
         started = time.monotonic()
-        with pytest.raises(ProbeTimeout, match=rf"redis 127.0.0.1:{slow.port}: no (answer|time left)"):
+        with pytest.raises(ProbeTimeout, match=rf"redis 127.0.0.1:{slow.port}: no (complete answer|time "):
             probe(target(url, queues={"a": 1, "b": 1, "c": 1}), 1.5)
         assert time.monotonic() - started < 1.5 + 2  # the run's guarantee: its deadline + 2 s
         assert probe(target(url), 3).dbsize == 0  # PING, INFO, DBSIZE: 1.2 s of 3 s
+
+
+def test_a_reply_trickling_in_byte_by_byte_is_cut_at_the_probe_timeout(tmp_path: Path) -> None:
+    """INFO's reply (several KB) arrives a byte every 20 ms: no single read ever times out."""
+    with RedisServer(tmp_path) as server, DelayingProxy(server.port, 0.0, trickle=0.02) as trickling:
+        started = time.monotonic()
+        with pytest.raises(ProbeTimeout, match=rf"redis 127.0.0.1:{trickling.port}: no complete answer "
+                                               r"within the probe's 1.5s \(the server hangs or trickles"):
+            probe(target(f"redis://127.0.0.1:{trickling.port}/0"), 1.5)
+        assert time.monotonic() - started < 1.5 + 2  # the run's guarantee: its deadline + 2 s
 
 
 def test_a_stopped_server_times_out_within_the_probe_timeout(tmp_path: Path) -> None:
@@ -106,7 +116,7 @@ def test_a_stopped_server_times_out_within_the_probe_timeout(tmp_path: Path) -> 
         assert server.process is not None
         server.process.send_signal(signal.SIGSTOP)
         try:
-            with pytest.raises(ProbeTimeout, match="no answer within the probe's 0.5s"):
+            with pytest.raises(ProbeTimeout, match="no complete answer within the probe's 0.5s"):
                 probe(target(server.url), 0.5)
         finally:
             server.process.send_signal(signal.SIGCONT)

@@ -23,6 +23,7 @@ from opsgate.errors import (
     ProtocolFailure,
     Unreachable,
 )
+from opsgate.probes.cutoff import cut_off_at
 from opsgate.probes.transport import network_failure, root_cause
 from opsgate.targets._urls import endpoint
 from opsgate.targets.redis import RedisTarget
@@ -128,6 +129,7 @@ def connect(
             raise ProbeConfigError(f"{where}: ca_bundle {ca_bundle} does not exist")
         options = {"ssl_ca_certs": ca_bundle, "ssl_cert_reqs": "none" if insecure else "required"}
     client: redis.Redis | None = None
+    cut_off: Callable[[], bool] = bool  # bool() is False: nothing is cut before there is a socket
     try:
         # A single-connection client connects (and authenticates) here, so errors count too.
         budget = deadline.budget("connecting")
@@ -135,28 +137,34 @@ def connect(
             url, socket_timeout=budget, socket_connect_timeout=budget, retry=Retry(NoBackoff(), 0),
             protocol=2, single_connection_client=True, **_NO_CLIENT_SETINFO, **options,
         )
-        yield client
+        # Each command's timeout bounds a silent server; a reply trickling in a byte at a time
+        # resets a socket timeout on every read, so the connection is also cut at the deadline.
+        with cut_off_at(deadline, client.connection._sock.fileno()) as cut_off:  # type: ignore[union-attr]
+            yield client
     except redis.RedisError as exc:
-        raise failure(exc, where, deadline.seconds) from None
+        raise failure(exc, where, deadline.seconds, cut_off=cut_off()) from None
     finally:
         if client is not None:
             with suppress(redis.RedisError):
                 client.close()
 
 
-def failure(exc: redis.RedisError, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
+def failure(
+    exc: redis.RedisError, where: str, timeout: float, *, cut_off: bool = False,
+) -> ProbeFailure | ProbeConfigError:
     """The opsgate error for a redis-py error, by its class, the server's error reply or the errno
-    behind it (never by the driver's wording), with what to do about it."""
+    behind it (never by the driver's wording), with what to do about it. `cut_off`: the connection
+    was cut at the deadline, so whatever the driver saw, time ran out."""
     text = str(exc)
     if isinstance(exc, redis.AuthenticationError | redis.AuthenticationWrongNumberOfArgsError):
         return ProbeConfigError(
             f"{where}: authentication failed ({text}): the password in the profile's url is wrong or "
             "missing, or the server's requirepass/ACL changed; update the url (e.g. REDIS_URL)"
         )
-    if isinstance(exc, redis.TimeoutError):
-        return ProbeTimeout(f"{where}: no answer within the probe's {timeout:g}s (the server hangs, is "
-                            "blocked by a slow command, or a firewall drops packets); check SLOWLOG and "
-                            "the host")
+    if isinstance(exc, redis.TimeoutError) or cut_off:
+        return ProbeTimeout(f"{where}: no complete answer within the probe's {timeout:g}s (the server "
+                            "hangs or trickles, is blocked by a slow command, or a firewall drops "
+                            "packets); check SLOWLOG and the host")
     if type(exc) is redis.ConnectionError and text == _MAX_CLIENTS:
         return ProtocolFailure(f"{where}: connection limit reached: the server refused the connection "
                                f"with '{_MAX_CLIENTS}'; find idle or leaking clients "
