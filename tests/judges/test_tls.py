@@ -108,6 +108,8 @@ def test_an_expiring_cross_sign_the_clients_do_not_use_only_warns(tmp_path: Path
     target, facts = served(chain, tmp_path)
     assert [c.subject for c in facts.verified_chain] == [
         "CN=127.0.0.1", "CN=opsgate test intermediate", "CN=opsgate test root"]
+    assert "verified chain: CN=127.0.0.1 -> CN=opsgate test intermediate -> CN=opsgate test root" in (
+        facts.chain_table())
     [(level, message)] = judged(target, facts)
     assert level == "warn"
     assert message.startswith("unused presented certificate days left (CN=opsgate test root) is 5.0 days, "

@@ -92,6 +92,10 @@ class TlsFacts:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
         head = (f"{self.endpoint} (SNI {self.server_name}): {self.version}, {self.cipher}; "
                 f"verified: {'yes' if self.verified else 'no: ' + str(self.verify_error)}")
+        if self.verified_chain:
+            head += "\nverified chain: " + " -> ".join(cert.subject for cert in self.verified_chain)
+        if self.chain_unread:
+            head += f"\nchain not read: {self.chain_unread}"
         return head + "\n" + "\n".join(line.rstrip() for line in lines)
 
 
