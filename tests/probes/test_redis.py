@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProbeTimeout, Unreachable
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.judges.redis import judge_replication
 from opsgate.probes.redis import RedisFacts, probe
 from opsgate.targets.redis import RedisTarget
@@ -179,3 +179,21 @@ def test_the_documented_acl_is_enough_and_a_missing_command_is_named(tmp_path: P
                                                    r"needs \+ping \+info \+dbsize \+llen"):
             probe(target(f"redis://blind:pw@127.0.0.1:{server.port}/0"), 5)
     assert facts.info["role"] == "master" and facts.queue_lengths == {"celery": 0}
+
+
+@pytest.mark.parametrize("password", [None, "pw"], ids=["refused-on-connect", "refused-on-auth"])
+def test_a_server_at_maxclients_is_a_connection_limit_not_unreachable(
+        tmp_path: Path, password: str | None) -> None:
+    """redis-server refuses a client past maxclients with an error reply: redis-py reports it as
+    "Connection not ready" from its pool (no password) or as the reply to AUTH (password)."""
+    with RedisServer(tmp_path, "--maxclients", "2", password=password) as server:
+        held = [server.client() for _ in range(2)]
+        for client in held:
+            client.ping()
+        try:
+            with pytest.raises(ProtocolFailure, match=rf"redis 127.0.0.1:{server.port}: connection limit "
+                                                      r"reached: .*'max number of clients reached'"):
+                probe(target(server.url), 5)
+        finally:
+            for client in held:
+                client.close()

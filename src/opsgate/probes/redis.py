@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -142,7 +143,10 @@ def connect(
         with cut_off_at(deadline, client.connection._sock.fileno()) as cut_off:  # type: ignore[union-attr]
             yield client
     except redis.RedisError as exc:
-        raise failure(exc, where, deadline.seconds, cut_off=cut_off()) from None
+        # A client refused at connect time: redis-py's pool reports only that the connection "has
+        # data"; what the server said is the reason.
+        said = _greeting(url, deadline) if client is None and root_cause(exc) is None else None
+        raise failure(exc, where, deadline.seconds, cut_off=cut_off(), refusal=said) from None
     finally:
         if client is not None:
             with suppress(redis.RedisError):
@@ -150,11 +154,12 @@ def connect(
 
 
 def failure(
-    exc: redis.RedisError, where: str, timeout: float, *, cut_off: bool = False,
+    exc: redis.RedisError, where: str, timeout: float, *, cut_off: bool = False, refusal: str | None = None,
 ) -> ProbeFailure | ProbeConfigError:
     """The opsgate error for a redis-py error, by its class, the server's error reply or the errno
     behind it (never by the driver's wording), with what to do about it. `cut_off`: the connection
-    was cut at the deadline, so whatever the driver saw, time ran out."""
+    was cut at the deadline, so whatever the driver saw, time ran out. `refusal`: the error reply
+    the server sends a new connection it refuses."""
     text = str(exc)
     if isinstance(exc, redis.AuthenticationError | redis.AuthenticationWrongNumberOfArgsError):
         return ProbeConfigError(
@@ -165,19 +170,35 @@ def failure(
         return ProbeTimeout(f"{where}: no complete answer within the probe's {timeout:g}s (the server "
                             "hangs or trickles, is blocked by a slow command, or a firewall drops "
                             "packets); check SLOWLOG and the host")
-    if type(exc) is redis.ConnectionError and text == _MAX_CLIENTS:
+    if type(exc) is redis.ConnectionError and _MAX_CLIENTS in (text, refusal):
         return ProtocolFailure(f"{where}: connection limit reached: the server refused the connection "
                                f"with '{_MAX_CLIENTS}'; find idle or leaking clients "
                                "with CLIENT LIST, or raise maxclients")
     if isinstance(exc, redis.ResponseError):
         return ProbeConfigError(f"{where}: the server refused a read command: {text}; the profile's user "
                                 "needs +ping +info +dbsize +llen (or the commands are renamed)")
+    if refusal is not None:
+        return Unreachable(f"{where}: the server refused the connection: {refusal}")
     return _connection_failure(exc, where)
 
 
-# The server's error reply when maxclients is reached (redis-py maps it to a bare ConnectionError
-# and strips the "ERR " code), and redis-py's own message when the server closes the socket.
+# The server's error reply when maxclients is reached (without its "ERR " code, as redis-py
+# reports a reply to a command).
 _MAX_CLIENTS = "max number of clients reached"
+
+
+def _greeting(url: str, deadline: Deadline) -> str | None:
+    """The error reply a Redis server sends unprompted to a connection it refuses (then closes),
+    without its error code; None when it says nothing, or over TLS (not read here)."""
+    parts = urlsplit(url)
+    if parts.scheme != "redis":
+        return None
+    address = (parts.hostname or "localhost", parts.port or 6379)
+    with suppress(OSError), socket.create_connection(
+            address, timeout=max(0.05, min(deadline.remaining(), 1.0))) as sock:
+        line = sock.recv(512).split(b"\r\n", 1)[0].decode(errors="replace")
+        return line[1:].split(" ", 1)[-1] if line.startswith("-") else None
+    return None
 
 
 def _connection_failure(exc: redis.RedisError, where: str) -> ProbeFailure:
