@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import time
+import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from opsgate.progress import Progress
     from opsgate.redact import Redactor
     from opsgate.report import RunSummary
-    from opsgate.runner import ProbeRunner
+    from opsgate.runner import ProbeCall, ProbeRunner
     from opsgate.verdict import Verdict
 
 SUITE_MARKERS = {
@@ -62,6 +63,7 @@ STATE = pytest.StashKey[State]()
 CALL = pytest.StashKey["ProbeCall"]()
 VERDICT = pytest.StashKey["Verdict"]()
 EVIDENCE = pytest.StashKey[list[dict[str, str]]]()
+OUTCOME = pytest.StashKey["str | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -465,20 +467,31 @@ def observe(request: pytest.FixtureRequest) -> Callable[[], Any]:
         if retried:
             item.user_properties.append(("opsgate_retries", state.redactor.redact(json.dumps(retried))))
         if outcome.error is not None:
-            raise _redacted(outcome.error, state.redactor, call.target)
+            raise _redacted(outcome.error, state.redactor, call) from None
         return outcome.value
 
     return observe_target
 
 
-def _redacted(error: BaseException, redactor: Redactor, target: Any) -> BaseException:
+def _redacted(error: BaseException, redactor: Redactor, call: ProbeCall) -> BaseException:
+    """The probe's error to raise in the check, with secrets masked: a finding as an assertion
+    (FAILED), a configuration problem as is, anything else as a bug in opsgate (BROKEN)."""
+    from opsgate.errors import OpsgateError, ProbeConfigError, ProbeFailure, as_assertion
+
     message = redactor.redact(str(error))
-    if target.runbook:
-        message += f"\nRunbook: {target.runbook}"
-    try:
-        return type(error)(message)
-    except TypeError:
-        return RuntimeError(f"{type(error).__name__}: {message}")
+    if call.target.runbook:
+        message += f"\nRunbook: {call.target.runbook}"
+    if isinstance(error, ProbeFailure):
+        return as_assertion(error, message)
+    if isinstance(error, ProbeConfigError):
+        return ProbeConfigError(message)
+    frame = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
+    return OpsgateError(
+        f"opsgate internal error in probe {call.probe}{where}: {type(error).__name__}: {message}\n"
+        f"This is a bug in opsgate, not a finding about {call.target.kind} {call.target.name}: "
+        "please report it with this message"
+    )
 
 
 class _RunningVerdict:
@@ -526,6 +539,11 @@ def pytest_runtest_makereport(
     outcome = classify(report, call)
     if outcome in ("fail", "error") and report.when == "call" and state.profile is not None:
         outcome = _waive(item, report, state.profile) or outcome
+    if report.when == "call":
+        item.stash[OUTCOME] = outcome
+    elif report.when == "teardown" and outcome is None:
+        # junit writes only the teardown report's properties: repeat the call's outcome there.
+        outcome = item.stash.get(OUTCOME, None)
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
     if report.when == "call":

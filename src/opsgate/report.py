@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from opsgate import ThresholdWarning, __version__
+from opsgate.errors import ProbeFailure, TargetFindings
 from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/2"
@@ -28,8 +29,9 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | No
     if report.failed:
         if report.when != "call":
             return "error"
+        # Findings only: any other exception, a bare AssertionError included, is a broken check.
         finding = call.excinfo is not None and call.excinfo.errisinstance(
-            (AssertionError, ThresholdWarning))
+            (ProbeFailure, TargetFindings, ThresholdWarning))
         return "fail" if finding else "error"
     if report.when == "call":
         payload = _payload(report)

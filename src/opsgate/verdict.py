@@ -1,8 +1,8 @@
 """Judging a probe's facts: collect every finding, then fail once with all of them.
 
 A check records measurements against thresholds and adds findings; `conclude()` raises one
-AssertionError listing every crit finding (with the runbook step) and emits a ThresholdWarning
-for each warn-only finding, so the on-call engineer sees the whole picture in one failure.
+TargetFindings (an AssertionError) listing every crit finding (with the runbook step) and emits a
+ThresholdWarning for each warn-only finding, so the on-call engineer sees the whole picture in one failure.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from opsgate import ThresholdWarning
+from opsgate.errors import TargetFindings
 from opsgate.redact import Redactor
 from opsgate.targets import Target
 from opsgate.units import Threshold, format_number
@@ -117,7 +118,7 @@ class Verdict:
         if self.measurements:  # Allure shows a CSV attachment as a table
             self.evidence(MEASURED, self.measurement_table(), "text/csv")
         if self.level == "crit":
-            raise AssertionError(self.failure_message())
+            raise TargetFindings(self.failure_message())
         for finding in self.findings:
             warnings.warn(ThresholdWarning(self.redactor.redact(self._label(finding.message))),
                           stacklevel=2)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 
 import pika
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.probes.queue import probe
 from opsgate.targets.queue import QueueTarget
 from tests.conftest import RunChecks, free_port
 from tests.servers import RedisServer
+from tests.servers.delay import DelayingProxy
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -115,3 +117,28 @@ def test_celery_queue_on_redis_past_crit_fails(
             "workers are not keeping up*celery inspect ping*"
         ]
     )
+
+
+def test_an_unknown_vhost_is_a_config_error_by_its_reply_code() -> None:
+    with pytest.raises(ProbeConfigError, match="access to the vhost was denied"):
+        probe(QueueTarget(name="q", broker="amqp://guest:guest@127.0.0.1:5672/opsgate-no-such-vhost"), 5)
+
+
+def test_a_port_that_never_speaks_amqp_times_out() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{port}: no AMQP connection within 1s"):
+            probe(QueueTarget(name="q", broker=f"amqp://guest:guest@127.0.0.1:{port}/"), 1)
+
+
+def test_rabbitmq_steps_together_respect_the_probe_timeout() -> None:
+    """Behind a hop that holds each client chunk 0.5 s, the handshake (3 or 4 chunks, as TCP
+    coalesces them) fits a 2.25 s timeout; channel.open and the declare then overrun it (5 chunks
+    at least, 2.5 s), so the probe stops."""
+    with DelayingProxy(5672, 0.5) as slow:
+        slow_broker = f"amqp://guest:guest@127.0.0.1:{slow.port}/"
+        with pytest.raises(ProbeTimeout, match=rf"rabbitmq 127.0.0.1:{slow.port}: (the broker did not answer "
+                                               r"the passive declare|no AMQP connection) within .*2.25s"):
+            probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 2.25)
+        facts = probe(QueueTarget(name="q", queue="amq.rabbitmq.reply-to", broker=slow_broker), 5)
+    assert facts.messages == 0

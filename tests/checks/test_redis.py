@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import RunChecks
 from tests.servers import RedisServer
+from tests.servers.delay import DelayingProxy
 
 
 def test_the_machines_redis_passes(run_checks: RunChecks) -> None:
@@ -109,3 +110,23 @@ def test_a_replica_whose_master_is_gone_fails(
             "*- replication link to master 127.0.0.1:1 is 'down'*, expected 'up'*",
         ]
     )
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "1"]], ids=["inline", "xdist"])
+def test_a_slow_server_fails_within_the_timeout_with_and_without_xdist(
+    run_checks: RunChecks, tmp_path_factory: pytest.TempPathFactory, xdist: list[str],
+) -> None:
+    """Six round trips of 0.4 s each against a 1.5 s timeout: the same ProbeTimeout either way
+    (under xdist the probe runs in the test's own thread, with the same deadline)."""
+    with RedisServer(tmp_path_factory.mktemp("slow")) as server, DelayingProxy(server.port, 0.4) as slow:
+        result = run_checks(f"""
+            name: t
+            defaults: {{timeout: 1500ms, retries: 0}}
+            redis:
+              - {{name: cache, url: "redis://127.0.0.1:{slow.port}/0", queues: {{a: 1, b: 1, c: 1}}}}
+        """, *xdist)
+    result.assert_outcomes(failed=1)
+    result.stdout.re_match_lines([
+        rf".*opsgate\.errors\.ProbeTimeout: redis 127\.0\.0\.1:{slow.port}: "
+        r"no (complete answer within the probe's 1\.5s"
+        r"|time left for LLEN .: the probe's 1\.5s timeout ran out).*"])

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from opsgate.judges.tls import judge_tls
-from opsgate.probes.tls import probe
+from opsgate.probes.tls import TlsFacts, probe
 from opsgate.targets.tls import TlsTarget
 from opsgate.verdict import Verdict
-from tests.servers_tls import TlsServer, make_chain
+from tests.servers_tls import NOW, Cert, Chain, TlsServer, issue, make_chain
 
 
 def findings(tmp_path: Path, target_keys: dict[str, Any] | None = None,
@@ -50,7 +54,7 @@ def test_not_yet_valid(tmp_path: Path) -> None:
 
 def test_intermediate_expiring_before_the_leaf(tmp_path: Path) -> None:
     messages = [m for _, m in findings(tmp_path, days=300, intermediate_days=5)]
-    assert any(m.startswith("chain days left (CN=opsgate test intermediate) is ") and
+    assert any(m.startswith("verified chain days left (CN=opsgate test intermediate) is ") and
                "install the CA's current intermediate" in m for m in messages)
 
 
@@ -74,3 +78,63 @@ def test_tls_version_below_minimum(tmp_path: Path) -> None:
                                        target_keys={"min_version": "TLSv1.3"})]
     assert messages == ["the server negotiated TLSv1.2, below the minimum TLSv1.3: enable TLSv1.3+ and "
                         "disable older protocols in its TLS settings"]
+
+
+@pytest.mark.parametrize(("served", "minimum"), [(ssl.TLSVersion.TLSv1, "TLSv1"),
+                                                 (ssl.TLSVersion.TLSv1_1, "TLSv1.1")])
+def test_an_old_minimum_version_can_pass(tmp_path: Path, served: ssl.TLSVersion, minimum: str) -> None:
+    """The verifying handshake speaks the server's version: a valid certificate passes on TLS 1.0/1.1,
+    and a TLS 1.2 minimum blames the protocol, not the certificate."""
+    assert findings(tmp_path, {"min_version": minimum}, max_version=served) == []
+    [(level, message)] = findings(tmp_path / "strict", max_version=served)
+    assert level == "crit"
+    assert message.startswith(f"the server negotiated {minimum}, below the minimum TLSv1.2")
+
+
+def test_an_expiring_cross_sign_the_clients_do_not_use_only_warns(tmp_path: Path) -> None:
+    """The server also sends the root cross-signed by an old root, expiring in 5 days; clients trust
+    the root itself, so the chain they verify expires in years."""
+    chain = make_chain()
+    old_root = issue("opsgate old root", None, ca=True, days=3650)
+    cross = Cert(
+        x509.CertificateBuilder().subject_name(chain.root.cert.subject).issuer_name(old_root.cert.subject)
+        .public_key(chain.root.key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=300)).not_valid_after(NOW + timedelta(days=5))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(old_root.key, hashes.SHA256()),
+        chain.root.key,
+    )
+    chain.intermediates.append(cross)
+    target, facts = served(chain, tmp_path)
+    assert [c.subject for c in facts.verified_chain] == [
+        "CN=127.0.0.1", "CN=opsgate test intermediate", "CN=opsgate test root"]
+    assert "verified chain: CN=127.0.0.1 -> CN=opsgate test intermediate -> CN=opsgate test root" in (
+        facts.chain_table())
+    [(level, message)] = judged(target, facts)
+    assert level == "warn"
+    assert message.startswith("unused presented certificate days left (CN=opsgate test root) is 5.0 days, "
+                              "below the minimum 20.0 days (warn): CN=opsgate test root expires ")
+    assert "clients verify without it (an old cross-sign?); drop it from the server's chain file" in message
+
+
+def test_an_unread_chain_is_said_in_the_verdict(tmp_path: Path) -> None:
+    target, facts = served(make_chain(), tmp_path)
+    unread = "this Python's ssl module has no get_unverified_chain(): only the leaf was read"
+    leaf_only = replace(facts, chain=facts.chain[:1], verified_chain=(), chain_unread=unread)
+    [(level, message)] = judged(target, leaf_only)
+    assert level == "warn"
+    assert message.startswith("the certificate chain could not be read (this Python's ssl module has no "
+                              "get_unverified_chain(): only the leaf was read), so only the leaf's expiry")
+
+
+def served(chain: Chain, directory: Path) -> tuple[TlsTarget, TlsFacts]:
+    """The facts a probe reads from a server presenting `chain`, and its target."""
+    with TlsServer(chain, directory) as server:
+        target = TlsTarget(name="t", host="127.0.0.1", port=server.port, ca_bundle=str(server.ca_bundle))
+        return target, probe(target, 5)
+
+
+def judged(target: TlsTarget, facts: TlsFacts) -> list[tuple[str, str]]:
+    verdict = Verdict(target=target)
+    judge_tls(target, facts, verdict)
+    return [(f.level, f.message) for f in verdict.findings]

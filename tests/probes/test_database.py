@@ -13,7 +13,7 @@ import psycopg
 import pymysql
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProtocolFailure, Unreachable
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.probes import mysql, postgres
 from opsgate.probes.database import probe, slow_statements
 from opsgate.targets.database import DatabaseTarget
@@ -177,8 +177,97 @@ def test_mysql_error_text_with_111_is_not_a_refused_connection() -> None:
     assert "error 2003" in str(raised.value) and "connection refused" not in str(raised.value)
 
 
+@pytest.mark.parametrize(("granted", "missing"), [("PROCESS", "SLAVE MONITOR"), ("SLAVE MONITOR", "PROCESS")])
+def test_mariadb_missing_grants_are_broken_not_green(maria: MariaServer, granted: str, missing: str) -> None:
+    """Without SLAVE MONITOR, SHOW REPLICA STATUS is denied (1227): never "not a replica". Without
+    PROCESS, other sessions' transactions cannot be read: never "no idle transaction"."""
+    with maria.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE USER watcher@'%'")
+        cur.execute(f"GRANT {granted} ON *.* TO watcher@'%'")
+    try:
+        with pytest.raises(ProbeConfigError) as raised:
+            probe(target(f"mysql://watcher@127.0.0.1:{maria.port}/"), 5)
+    finally:
+        with maria.connect() as conn, conn.cursor() as cur:
+            cur.execute("DROP USER watcher@'%'")
+    message = str(raised.value)
+    assert message.startswith(f"mysql 127.0.0.1:{maria.port}: permission denied (error 1227: ")
+    assert missing in message.split("); ")[0] and "grant the check's user PROCESS and" in message
+
+
+def test_mariadb_documented_grants_are_enough(maria: MariaServer) -> None:
+    """docs/privileges.md: PROCESS and SLAVE MONITOR (MariaDB 10.5+) let every status query run."""
+    with maria.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE USER monitor@'%'")
+        cur.execute("GRANT PROCESS, SLAVE MONITOR ON *.* TO monitor@'%'")
+    try:
+        facts = probe(target(f"mysql://monitor@127.0.0.1:{maria.port}/"), 5)
+    finally:
+        with maria.connect() as conn, conn.cursor() as cur:
+            cur.execute("DROP USER monitor@'%'")
+    assert facts.engine == "mariadb" and not facts.is_replica and facts.replication_problem is None
+
+
+def test_mariadb_statements_together_respect_the_probe_timeout(maria: MariaServer) -> None:
+    """Three 0.8 s queries each fit the 2 s max_statement_time; together they overrun the probe's 2 s."""
+    sleepy = [{"name": f"q{i}", "query": "SELECT SLEEP(0.8) + 1", "min": 1} for i in range(3)]
+    started = time.monotonic()
+    with pytest.raises(ProbeTimeout, match=rf"mysql 127.0.0.1:{maria.port}: the server did not answer "
+                                           r"the check's queries within the probe's 2s"):
+        probe(target(maria.url, queries=sleepy), 2)
+    assert time.monotonic() - started < 2 + 2  # the run's guarantee: its deadline + 2 s
+    assert probe(target(maria.url, queries=sleepy[:1]), 2).queries["q0"].value == 1
+
+
 @pytest.mark.parametrize(("engine", "other"), [("mysql", "psycopg"), ("postgres", "pymysql")])
 def test_each_engine_loads_only_its_own_driver(engine: str, other: str) -> None:
     code = f"import opsgate.probes.{engine}, sys; print({other!r} in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def pg20() -> Iterator[PostgresServer]:
+    """max_connections=20 (17 usable), a low-privilege checking role and 14 sessions of another."""
+    with PostgresServer("max_connections=20") as server:
+        with server.connect() as conn:
+            for role in ("watcher", "busy", "Mixed Case"):
+                conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        held = [server.connect("busy") for _ in range(14)]
+        yield server
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.parametrize(("user", "grant"), [("watcher", "watcher"), ("Mixed Case", '"Mixed Case"')])
+def test_postgres_without_monitoring_privileges_is_broken_not_green(
+        pg20: PostgresServer, user: str, grant: str) -> None:
+    with pytest.raises(ProbeConfigError) as raised:
+        probe(target(pg20.url(user.replace(" ", "%20"))), 5)
+    assert str(raised.value) == (
+        f"postgresql 127.0.0.1:{pg20.port}: the check's role {user!r} cannot see 14 session(s) of other "
+        "roles in pg_stat_activity (no state, no query), so connections, idle transactions and long "
+        f"queries would be undercounted; run GRANT pg_monitor TO {grant} (or pg_read_all_stats)")
+
+
+def test_postgres_with_pg_monitor_counts_every_session(pg20: PostgresServer) -> None:
+    with pg20.connect() as conn:
+        conn.execute("GRANT pg_monitor TO watcher")
+    try:
+        facts = probe(target(pg20.url("watcher")), 5)
+    finally:
+        with pg20.connect() as conn:
+            conn.execute("REVOKE pg_monitor FROM watcher")
+    assert (facts.connections, facts.connection_limit) == (15, 17)
+    assert facts.states == {"idle": 14, "active": 1}
+
+
+def test_postgres_statements_together_respect_the_probe_timeout(pg: PostgresServer) -> None:
+    """Three 0.8 s queries each fit the 2 s statement_timeout; together they overrun the probe's 2 s."""
+    sleepy = [{"name": f"q{i}", "query": "SELECT 1 FROM pg_sleep(0.8)", "min": 1} for i in range(3)]
+    started = time.monotonic()
+    with pytest.raises(ProbeTimeout, match=rf"postgresql 127.0.0.1:{pg.port}: the server did not answer "
+                                           r"the check's queries within the probe's 2s"):
+        probe(target(pg.url(), queries=sleepy), 2)
+    assert time.monotonic() - started < 2 + 2  # the run's guarantee: its deadline + 2 s
+    assert probe(target(pg.url(), queries=sleepy[:1]), 2).queries["q0"].value == 1

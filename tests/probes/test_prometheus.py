@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -82,3 +87,51 @@ def test_prometheus_warnings_reach_the_verdict() -> None:
 
 def test_an_answer_without_warnings_has_none(prometheus: PrometheusServer) -> None:
     assert probe(target(prometheus.url, BY_STATUS), 5.0).warnings == ()
+
+
+def test_a_fractional_timeout_is_sent_as_a_number(prometheus: PrometheusServer) -> None:
+    assert probe(target(prometheus.url, BY_STATUS), 2.5).no_data is None
+
+
+@contextmanager
+def answering(status: int, body: bytes) -> Iterator[str]:
+    """A stdlib HTTP server giving every GET the same answer (an auth proxy, a huge answer)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with suppress(OSError):
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_with_a_prometheus_error_body_is_broken_with_the_credentials_hint(status: int) -> None:
+    body = json.dumps({"status": "error", "errorType": "unauthorized", "error": "invalid token"}).encode()
+    with answering(status, body) as url, pytest.raises(ProbeConfigError) as raised:
+        probe(target(url, "up"), 5.0)
+    assert f"Prometheus at {url} refused the query ({status} " in str(raised.value)
+    assert str(raised.value).endswith(": invalid token): check bearer_token / basic_auth / headers")
+
+
+def test_an_answer_past_the_limit_says_so_and_names_the_limit() -> None:
+    series = ",".join(f'{{"metric":{{"i":"{i:07d}"}},"value":[1,"1"]}}' for i in range(1_250_000))
+    body = ('{"status":"success","data":{"resultType":"vector","result":[' + series + "]}}").encode()
+    assert len(body) > 50_000_000
+    with answering(200, body) as url, pytest.raises(ProtocolFailure) as raised:
+        probe(target(url, "up"), 10.0)
+    assert "the answer exceeded the 32MiB opsgate reads from Prometheus (status 200)" in str(raised.value)
+    assert "not a Prometheus API answer" not in str(raised.value)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from opsgate.errors import ProbeConfigError, Unreachable
-from opsgate.probes.redis import probe
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.judges.redis import judge_replication
+from opsgate.probes.redis import RedisFacts, probe
 from opsgate.targets.redis import RedisTarget
+from opsgate.verdict import Verdict
 from tests.conftest import free_port
 from tests.servers import RedisServer
+from tests.servers.delay import DelayingProxy
 
 READ_COMMANDS = {"ping", "info", "dbsize", "llen"}
 
@@ -82,3 +87,113 @@ def test_only_read_commands_reach_the_server(tmp_path: Path) -> None:
         watcher.join(5)
     commands = {command.split()[0].lower() for command in seen}
     assert commands == READ_COMMANDS, seen
+
+
+def test_all_commands_together_respect_the_probe_timeout(tmp_path: Path) -> None:
+    """Each of six round trips takes 0.4 s behind a slow hop: every one fits a 1.5 s timeout, all
+    of them together do not, so the probe stops when its time is used up."""
+    with RedisServer(tmp_path) as server, DelayingProxy(server.port, 0.4) as slow:
+        url = f"redis://127.0.0.1:{slow.port}/0"
+        started = time.monotonic()
+        with pytest.raises(ProbeTimeout,
+                           match=rf"redis 127.0.0.1:{slow.port}: no (complete answer|time left for)"):
+            probe(target(url, queues={"a": 1, "b": 1, "c": 1}), 1.5)
+        assert time.monotonic() - started < 1.5 + 2  # the run's guarantee: its deadline + 2 s
+        assert probe(target(url), 3).dbsize == 0  # PING, INFO, DBSIZE: 1.2 s of 3 s
+
+
+def test_a_reply_trickling_in_byte_by_byte_is_cut_at_the_probe_timeout(tmp_path: Path) -> None:
+    """INFO's reply (several KB) arrives a byte every 20 ms: no single read ever times out."""
+    with RedisServer(tmp_path) as server, DelayingProxy(server.port, 0.0, trickle=0.02) as trickling:
+        started = time.monotonic()
+        with pytest.raises(ProbeTimeout, match=rf"redis 127.0.0.1:{trickling.port}: no complete answer "
+                                               r"within the probe's 1.5s \(the server hangs or trickles"):
+            probe(target(f"redis://127.0.0.1:{trickling.port}/0"), 1.5)
+        assert time.monotonic() - started < 1.5 + 2  # the run's guarantee: its deadline + 2 s
+
+
+def test_a_stopped_server_times_out_within_the_probe_timeout(tmp_path: Path) -> None:
+    with RedisServer(tmp_path) as server:
+        assert server.process is not None
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(ProbeTimeout, match="no complete answer within the probe's 0.5s"):
+                probe(target(server.url), 0.5)
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+
+
+def test_replication_offsets_of_a_real_master_and_replica(tmp_path: Path) -> None:
+    """A paused replica falls behind its master's writes: the master's INFO says by how many bytes."""
+    with RedisServer(tmp_path / "master") as master, \
+            RedisServer(tmp_path / "replica", "--replicaof", "127.0.0.1", str(master.port)) as replica:
+        _wait_online(master)
+        healthy = probe(target(master.url), 5)
+        assert findings(healthy, target(master.url)) == []
+        replica_facts = probe(target(replica.url), 5)
+        assert replica_facts.info["master_link_status"] == "up"
+        names = [m.name for m in judged(replica_facts, target(replica.url)).measurements]
+        assert "time since the master was last heard from (master_last_io_seconds_ago)" in names
+        assert replica.process is not None
+        replica.process.send_signal(signal.SIGSTOP)
+        try:
+            master.client().set("big", b"x" * 2_000_000)
+            behind = probe(target(master.url), 5)
+        finally:
+            replica.process.send_signal(signal.SIGCONT)
+    assert findings(behind, target(master.url, replica_offset_lag={"warn": "4MiB"})) == []
+    assert findings(behind, target(master.url, replica_offset_lag=None)) == []
+    [(level, message)] = findings(behind, target(master.url))  # crit at the 1 MiB repl_backlog_size
+    assert level == "crit"
+    assert message.startswith(f"replica 127.0.0.1:{replica.port} behind the master (master_repl_offset"
+                              " - replica offset) is 1.907MiB, above the limit 1MiB (crit)")
+
+
+def _wait_online(master: RedisServer) -> None:
+    for _ in range(200):
+        if master.client().info("replication").get("slave0", {}).get("state") == "online":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the replica never came online")
+
+
+def judged(facts: RedisFacts, redis_target: RedisTarget) -> Verdict:
+    verdict = Verdict(target=redis_target)
+    judge_replication(redis_target, facts, verdict)
+    return verdict
+
+
+def findings(facts: RedisFacts, redis_target: RedisTarget) -> list[tuple[str, str]]:
+    return [(f.level, f.message) for f in judged(facts, redis_target).findings]
+
+
+def test_the_documented_acl_is_enough_and_a_missing_command_is_named(tmp_path: Path) -> None:
+    """docs/privileges.md: `+ping +info +dbsize +llen +select` and read access to the queue keys."""
+    with RedisServer(tmp_path) as server:
+        admin = server.client()
+        admin.acl_setuser("watcher", enabled=True, passwords=["+pw"], keys=["%R~celery"],
+                          commands=["-@all", "+ping", "+info", "+dbsize", "+llen", "+select"])
+        admin.acl_setuser("blind", enabled=True, passwords=["+pw"], commands=["-@all", "+ping", "+dbsize"])
+        facts = probe(target(f"redis://watcher:pw@127.0.0.1:{server.port}/1", queues={"celery": 5}), 5)
+        with pytest.raises(ProbeConfigError, match=r"the server refused a read command: .*'info'.*"
+                                                   r"needs \+ping \+info \+dbsize \+llen"):
+            probe(target(f"redis://blind:pw@127.0.0.1:{server.port}/0"), 5)
+    assert facts.info["role"] == "master" and facts.queue_lengths == {"celery": 0}
+
+
+@pytest.mark.parametrize("password", [None, "pw"], ids=["refused-on-connect", "refused-on-auth"])
+def test_a_server_at_maxclients_is_a_connection_limit_not_unreachable(
+        tmp_path: Path, password: str | None) -> None:
+    """redis-server refuses a client past maxclients with an error reply: redis-py reports it as
+    "Connection not ready" from its pool (no password) or as the reply to AUTH (password)."""
+    with RedisServer(tmp_path, "--maxclients", "2", password=password) as server:
+        held = [server.client() for _ in range(2)]
+        for client in held:
+            client.ping()
+        try:
+            with pytest.raises(ProtocolFailure, match=rf"redis 127.0.0.1:{server.port}: connection limit "
+                                                      r"reached: .*'max number of clients reached'"):
+                probe(target(server.url), 5)
+        finally:
+            for client in held:
+                client.close()

@@ -60,3 +60,16 @@ def test_refused_connection_is_unreachable() -> None:
     port = free_port()
     with pytest.raises(Unreachable, match="connection refused by 127.0.0.1:[0-9]+: is the service running"):
         probe(target(f"http://127.0.0.1:{port}/hook", "github"), 2)
+
+
+def test_a_standard_secret_without_base64_padding_is_accepted_as_the_library_does() -> None:
+    unpadded = "whsec_" + base64.b64encode(b"k" * 25).decode().rstrip("=")
+    assert not unpadded.endswith("=") and len(unpadded.removeprefix("whsec_")) % 4
+    with receiver("standard", unpadded) as app:
+        facts = probe(WebhookTarget(name="s", url=app.url, scheme="standard", secret=unpadded), 5)
+    assert [(e.label, e.status) for e in facts.exchanges] == [("correct secret", 200), ("wrong secret", 400)]
+
+
+def test_a_standard_secret_that_is_not_base64_is_a_profile_error() -> None:
+    with pytest.raises(ValueError, match="must be 'whsec_' followed by base64"):
+        WebhookTarget(name="s", url="http://127.0.0.1:1/", scheme="standard", secret="whsec_not*base64")

@@ -135,11 +135,14 @@ def judge_persistence(target: RedisTarget, facts: RedisFacts, verdict: Verdict) 
 
 
 def judge_replication(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> None:
-    """The role the profile expects; on a replica, a live link to its master and little lag."""
+    """The role the profile expects; on a replica, a live link to its master; on a master, how far
+    behind each connected replica is, in bytes of the replication stream."""
     role = "replica" if facts.info.get("role") == "slave" else str(facts.info.get("role", "?"))
     if target.role is not None and role != target.role:
         verdict.fail(f"role is {role}, expected {target.role}: a failover may have happened; "
                      "check Sentinel/cluster state before anything writes to the wrong node")
+    if role == "master":
+        judge_replicas(target, facts, verdict)
     if role != "replica":
         return
     master = f"{facts.info.get('master_host', '?')}:{facts.info.get('master_port', '?')}"
@@ -150,11 +153,39 @@ def judge_replication(target: RedisTarget, facts: RedisFacts, verdict: Verdict) 
                      f"{since}, expected 'up': the replica serves stale data; check the master and "
                      "the replica's log")
         return
-    lag = facts.number("master_last_io_seconds_ago")
-    if lag is not None and lag >= 0:
-        verdict.measure("replication lag (master_last_io_seconds_ago)", lag, target.replication_lag,
-                        fmt=format_duration, advice=f"the replica hears too rarely from {master}; "
-                                                    "check the network and the master's load")
+    # Not a lag: the seconds since the replica last received anything (data or ping) from its master.
+    silence = facts.number("master_last_io_seconds_ago")
+    if silence is not None and silence >= 0:
+        verdict.measure("time since the master was last heard from (master_last_io_seconds_ago)", silence,
+                        target.replication_lag, fmt=format_duration,
+                        advice=f"the replica hears too rarely from {master}; check the network and the "
+                               "master's load")
+
+
+def judge_replicas(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> None:
+    """Each replica INFO lists on a master: master_repl_offset minus the offset it acknowledged."""
+    offset = facts.number("master_repl_offset")
+    backlog = facts.number("repl_backlog_size") or 0.0
+    threshold = target.replica_offset_lag
+    if threshold is None and "replica_offset_lag" not in target.model_fields_set and backlog > 0:
+        threshold = Threshold(warn=backlog / 2, crit=backlog)
+    for key, replica in sorted(facts.info.items()):
+        if not (key.startswith("slave") and key[5:].isdigit() and isinstance(replica, dict)):
+            continue
+        name = f"replica {replica.get('ip', '?')}:{replica.get('port', '?')}"
+        if replica.get("state") != "online":
+            verdict.warn(f"{name} is in state {replica.get('state')!r}, expected 'online': it is (re)syncing "
+                         "and serves stale data; check its log and the master's repl-backlog-size")
+            continue
+        if offset is None or not isinstance(replica.get("offset"), int):
+            continue
+        verdict.measure(
+            f"{name} behind the master (master_repl_offset - replica offset)", offset - replica["offset"],
+            threshold, fmt=format_size,
+            advice=f"its last acknowledgement was {format_duration(float(replica.get('lag', 0)))} ago; it "
+                   f"falls behind the master's writes (repl_backlog_size {format_size(backlog)}): check the "
+                   "replica's load and the network, or whether it is stalled",
+        )
 
 
 def judge_dbsize(target: RedisTarget, facts: RedisFacts, verdict: Verdict) -> None:

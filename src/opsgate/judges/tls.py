@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from opsgate.targets.tls import TLS_VERSIONS, TlsTarget
+from opsgate.units import Threshold
 
 if TYPE_CHECKING:
     from opsgate.probes.tls import CertInfo, TlsFacts
@@ -54,17 +56,38 @@ def _judge_leaf_validity(target: TlsTarget, leaf: CertInfo, now: datetime, verdi
 
 
 def _judge_chain_expiry(target: TlsTarget, facts: TlsFacts, verdict: Verdict) -> None:
-    """The earliest NotAfter over the certificates above the leaf, if it comes before the leaf's."""
-    others = [c for c in facts.chain[1:] if not c.not_after > facts.leaf.not_after]
-    if not others:
+    """The earliest NotAfter before the leaf's over the chain clients use (the verified one, else the
+    presented one); certificates presented but unused by the verifying client (an old cross-sign)
+    only warn, as blackbox_exporter tells earliest expiry from last-chain expiry."""
+    if facts.chain_unread:
+        verdict.warn(f"the certificate chain could not be read ({facts.chain_unread}), so only the "
+                     "leaf's expiry is judged; run opsgate on Python 3.13+ or check the chain by hand")
+    used = facts.verified_chain or facts.chain
+    in_use = {(c.subject, c.serial) for c in used}
+    label = "verified chain" if facts.verified_chain else "chain"
+    _judge_earliest(f"{label} days left", used[1:], facts, target.chain_threshold, verdict,
+                    advice="install the CA's current intermediate in the server's chain file")
+    unused = [c for c in facts.chain[1:] if (c.subject, c.serial) not in in_use]
+    threshold = target.chain_threshold
+    _judge_earliest("unused presented certificate days left", unused if facts.verified_chain else [],
+                    facts, Threshold(warn=threshold.warn if threshold.warn is not None else threshold.crit),
+                    verdict,
+                    advice="the server sends it but clients verify without it (an old cross-sign?); "
+                           "drop it from the server's chain file")
+
+
+def _judge_earliest(
+    name: str, certs: Sequence[CertInfo], facts: TlsFacts, threshold: Threshold, verdict: Verdict,
+    advice: str,
+) -> None:
+    expiring = [c for c in certs if not c.not_after > facts.leaf.not_after]
+    if not expiring:
         return
-    first = min(others, key=lambda c: c.not_after)
-    days = first.days_left(facts.checked_at)
+    first = min(expiring, key=lambda c: c.not_after)
     verdict.measure(
-        f"chain days left ({first.subject})", days, target.chain_threshold, floor=True,
+        f"{name} ({first.subject})", first.days_left(facts.checked_at), threshold, floor=True,
         fmt=format_days,
-        advice=(f"the intermediate {first.subject} expires {first.not_after:%Y-%m-%d} UTC, before "
-                "the leaf; install the CA's current intermediate in the server's chain file"),
+        advice=f"{first.subject} expires {first.not_after:%Y-%m-%d} UTC, before the leaf; {advice}",
     )
 
 

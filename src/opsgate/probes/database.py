@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from opsgate.errors import ProbeTimeout
 from opsgate.targets.database import DatabaseTarget
 
 
@@ -92,6 +93,12 @@ def number_of(row: tuple[Any, ...] | None) -> QueryResult:
         return QueryResult(value=float(value))
     except (TypeError, ValueError):
         return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
+
+
+def stalled(where: str, timeout: float, look_at: str) -> ProbeTimeout:
+    """The finding when `cut_off_at` ended the session: the probe's time ran out mid-statement."""
+    return ProbeTimeout(f"{where}: the server did not answer the check's queries within the probe's "
+                        f"{timeout:g}s; it is overloaded, locked or stalled: check {look_at} and the host")
 
 
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:

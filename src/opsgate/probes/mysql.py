@@ -11,8 +11,17 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 from pymysql.cursors import Cursor
 
+from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
-from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements, number_of
+from opsgate.probes.cutoff import cut_off_at
+from opsgate.probes.database import (
+    DatabaseFacts,
+    QueryResult,
+    Session,
+    SlowStatements,
+    number_of,
+    stalled,
+)
 from opsgate.probes.transport import root_cause
 from opsgate.targets._urls import endpoint
 from opsgate.targets.database import DatabaseTarget
@@ -48,6 +57,8 @@ _TOO_MANY_CONNECTIONS = (1040, 1203)  # also ER_USER_LIMIT_REACHED for max_user_
 _ACCESS = (1044, 1045, 1049, 1698)
 _TIMEOUTS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time
 _LOST = (2006, 2013)
+_DENIED = (1142, 1227)  # ER_TABLEACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR
+_PARSE_ERROR = 1064
 
 
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
@@ -90,31 +101,42 @@ def slow_statements(target: DatabaseTarget, timeout: float) -> SlowStatements:
 
 @contextmanager
 def session(url: str, timeout: float, where: str) -> Iterator[Cursor]:
-    """A cursor on a read-only autocommit session with connect, read and statement timeouts."""
+    """A cursor on a read-only autocommit session; connecting and every statement share `timeout`.
+
+    The server stops a statement past the timeout where it can (max_statement_time); a server too
+    stalled for that loses the connection when the probe's time is up (`cut_off_at`)."""
+    deadline = Deadline(timeout)
     parts = urlsplit(url)
     try:
+        budget = deadline.budget("connecting")
         conn = pymysql.connect(
             host=parts.hostname, port=parts.port or 3306, user=unquote(parts.username or "root"),
             password=unquote(parts.password or ""), database=unquote(parts.path.strip("/")) or None,
-            connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, autocommit=True,
+            connect_timeout=budget, read_timeout=budget, write_timeout=budget, autocommit=True,
             init_command="SET SESSION TRANSACTION READ ONLY", program_name="opsgate",
         )
     except pymysql.MySQLError as exc:
         raise failure(exc, where, timeout) from None
-    try:
-        with conn.cursor() as cur:
-            _limit_statement_time(cur, timeout)
-            yield cur
-    except pymysql.MySQLError as exc:
-        raise failure(exc, where, timeout) from None
-    finally:
-        conn.close()
+    # PyMySQL has no public accessor for its socket; the watchdog only needs its descriptor.
+    with cut_off_at(deadline, conn._sock.fileno()) as cut_off:
+        try:
+            with conn.cursor() as cur:
+                _limit_statement_time(cur, deadline.remaining())
+                yield cur
+        except pymysql.MySQLError as exc:
+            if cut_off():
+                raise stalled(where, timeout, "SHOW PROCESSLIST") from None
+            raise failure(exc, where, timeout) from None
+        finally:
+            conn.close()
 
 
 def failure(exc: pymysql.MySQLError, where: str, timeout: float) -> ProbeFailure | ProbeConfigError:
-    """The opsgate error for a PyMySQL error, with what to do about it."""
+    """The opsgate error for a PyMySQL error, by the server's or client's error code and the errno
+    of the socket error behind it, with what to do about it."""
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    cause = _socket_error(exc)
     if code in _TOO_MANY_CONNECTIONS:
         return ProtocolFailure(
             f"{where}: connection limit reached: the server refused the check's connection "
@@ -124,27 +146,30 @@ def failure(exc: pymysql.MySQLError, where: str, timeout: float) -> ProbeFailure
     if code in _ACCESS:
         return ProbeConfigError(f"{where}: the server rejected the profile's credentials or database "
                                 f"(error {code}: {text}); fix the url (e.g. DATABASE_URL) or the grants")
-    if code in _TIMEOUTS or (code in _LOST and "timed out" in text):
+    if code in _TIMEOUTS or (code in _LOST and isinstance(cause, TimeoutError)):
         return ProbeTimeout(f"{where}: a status query took longer than {timeout:g}s; the server is "
                             "overloaded or locked: check SHOW PROCESSLIST")
-    if code == 2003 and "timed out" in text:
+    if code == 2003 and isinstance(cause, TimeoutError):
         return ProbeTimeout(f"{where}: no connection within {timeout:g}s: the host is down or a firewall "
                             "drops packets")
-    if code == 2003 and _refused(exc):
+    if code == 2003 and isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
         return Unreachable(f"{where}: connection refused: is the server running and listening there "
                            "(bind-address, port)?")
     if code in (2003, 2005) or code in _LOST:
         return Unreachable(f"{where}: error {code}: {text}")
-    if code in (1142, 1227):
-        return ProbeConfigError(f"{where}: permission denied (error {code}: {text}); grant the check's "
-                                "user PROCESS and REPLICATION CLIENT (or SLAVE MONITOR on MariaDB)")
+    if code in _DENIED:
+        return ProbeConfigError(f"{where}: permission denied (error {code}: {text}); {_GRANTS}")
     return ProbeConfigError(f"{where}: {type(exc).__name__}: {text}")
 
 
-def _refused(exc: pymysql.MySQLError) -> bool:
-    """Whether the socket behind a CR_CONN_HOST_ERROR (2003) was refused: its errno, not its text."""
-    cause = root_cause(exc) or getattr(exc, "original_exception", None)
-    return isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+_GRANTS = ("grant the check's user PROCESS and REPLICATION CLIENT (MySQL), or PROCESS and "
+           "SLAVE MONITOR (MariaDB 10.5+, also spelled REPLICA MONITOR)")
+
+
+def _socket_error(exc: pymysql.MySQLError) -> OSError | None:
+    """The socket error behind a client error (2003, 2013): PyMySQL keeps it as the context or in
+    `original_exception`."""
+    return root_cause(exc) or getattr(exc, "original_exception", None)
 
 
 def _limit_statement_time(cur: Cursor, timeout: float) -> None:
@@ -157,14 +182,15 @@ def _limit_statement_time(cur: Cursor, timeout: float) -> None:
 
 
 def _replication(cur: Cursor) -> tuple[float | None, bool, str | None]:
-    """(lag seconds, is a replica, problem) from SHOW REPLICA/SLAVE STATUS."""
+    """(lag seconds, is a replica, problem) from SHOW REPLICA/SLAVE STATUS. A denied statement is
+    an error (the check's grants), never "not a replica"."""
     for statement in ("SHOW REPLICA STATUS", "SHOW SLAVE STATUS"):
         try:
             cur.execute(statement)
-        except pymysql.err.ProgrammingError:
-            continue  # syntax unknown to this version: try the older one
-        except pymysql.err.OperationalError as exc:
-            return None, False, f"replication status unreadable: {exc.args[-1]}"
+        except pymysql.err.ProgrammingError as exc:
+            if exc.args[0] == _PARSE_ERROR:
+                continue  # syntax unknown to this version: try the older one
+            raise
         columns = [d[0] for d in cur.description or ()]
         row = cur.fetchone()
         if row is None:

@@ -12,8 +12,17 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 
+from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
-from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements, number_of
+from opsgate.probes.cutoff import cut_off_at
+from opsgate.probes.database import (
+    DatabaseFacts,
+    QueryResult,
+    Session,
+    SlowStatements,
+    number_of,
+    stalled,
+)
 from opsgate.targets._urls import endpoint
 from opsgate.targets.database import DatabaseTarget
 
@@ -21,7 +30,13 @@ _SETTINGS = """
 SELECT current_setting('max_connections')::int,
        current_setting('superuser_reserved_connections')::int,
        coalesce(current_setting('reserved_connections', true), '0')::int,
-       pg_is_in_recovery(), version()
+       pg_is_in_recovery(), version(), current_user,
+       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')
+"""
+# Without pg_read_all_stats, other roles' sessions show only pid, user and database: no state, no
+# backend_type, no query. They would silently drop out of every count below.
+_HIDDEN_SESSIONS = """
+SELECT count(*)::int FROM pg_stat_activity WHERE backend_type IS NULL AND datid IS NOT NULL
 """
 _STATES = """
 SELECT coalesce(state, 'unknown'), count(*)::int FROM pg_stat_activity
@@ -59,11 +74,13 @@ FROM pg_stat_statements WHERE calls >= %s ORDER BY mean_exec_time DESC LIMIT 10
 
 
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
-    """Facts of the server behind `target.url`, every statement bounded by `timeout`."""
+    """Facts of the server behind `target.url`, all statements together within `timeout`."""
     where = f"postgresql {endpoint(target.url, 5432)}"
     with session(target.url, timeout, where) as cur:
         cur.execute(_SETTINGS)
-        max_connections, superuser_reserved, reserved, in_recovery, version = cur.fetchone()
+        max_connections, superuser_reserved, reserved, in_recovery, version, user, sees_all = cur.fetchone()
+        if not sees_all:
+            _require_all_sessions_visible(cur, where, user)
         cur.execute(_STATES)
         states = {state: count for state, count in cur.fetchall()}
         lag, problem = _replication(cur) if in_recovery else (None, None)
@@ -78,6 +95,24 @@ def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
             largest_tables=_largest(cur, target.largest_tables),
             queries={q.name: _scalar(cur, q.query) for q in target.queries},
         )
+
+
+def _require_all_sessions_visible(cur: psycopg.Cursor[Any], where: str, user: str) -> None:
+    """Refuse to judge when other roles' sessions are hidden from the check's role: counting only
+    the visible ones reads a nearly full server as nearly empty."""
+    cur.execute(_HIDDEN_SESSIONS)
+    hidden = cur.fetchone()[0]
+    if hidden:
+        raise ProbeConfigError(
+            f"{where}: the check's role {user!r} cannot see {hidden} session(s) of other roles in "
+            "pg_stat_activity (no state, no query), so connections, idle transactions and long queries "
+            f"would be undercounted; run GRANT pg_monitor TO {sql_identifier(user)} (or pg_read_all_stats)"
+        )
+
+
+def sql_identifier(name: str) -> str:
+    """`name` as PostgreSQL spells an identifier in a statement to paste (quoted when it must be)."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def slow_statements(target: DatabaseTarget, timeout: float) -> SlowStatements:
@@ -98,32 +133,42 @@ def slow_statements(target: DatabaseTarget, timeout: float) -> SlowStatements:
 
 @contextmanager
 def session(url: str, timeout: float, where: str) -> Iterator[psycopg.Cursor[Any]]:
-    """A cursor on a read-only autocommit session with connect and statement timeouts."""
+    """A cursor on a read-only autocommit session; connecting and every statement share `timeout`.
+
+    The server cancels a statement past the timeout (statement_timeout); a server too stalled to do
+    that loses the connection when the probe's time is up (`cut_off_at`)."""
+    deadline = Deadline(timeout)
     options = (f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)} "
                f"-c lock_timeout={int(timeout * 1000)}")
     given = conninfo_to_dict(url).get("options")
     try:
+        # libpq counts connect_timeout in whole seconds, at least 2
         conn = psycopg.connect(
-            url, connect_timeout=max(2, math.ceil(timeout)), autocommit=True, application_name="opsgate",
-            options=f"{given} {options}" if given else options,
+            url, connect_timeout=max(2, math.ceil(deadline.budget("connecting"))), autocommit=True,
+            application_name="opsgate", options=f"{given} {options}" if given else options,
         )
     except psycopg.Error as exc:
         raise failure(exc, where, timeout, connecting=True) from None
-    try:
-        with conn, conn.cursor() as cur:
-            yield cur
-    except psycopg.Error as exc:
-        raise failure(exc, where, timeout) from None
+    with cut_off_at(deadline, conn.fileno()) as cut_off:
+        try:
+            with conn, conn.cursor() as cur:
+                yield cur
+        except psycopg.Error as exc:
+            if cut_off():
+                raise stalled(where, timeout, "pg_stat_activity, pg_locks") from None
+            raise failure(exc, where, timeout) from None
 
 
-# The server's answers to a login it refuses (libpq reports them at connect time as plain
-# OperationalErrors, without SQLSTATE, so their text is all there is).
+# The server's answers to a login it refuses. libpq reports connection failures as plain
+# OperationalErrors without SQLSTATE, so for those the server's FATAL text is all there is; every
+# error with a SQLSTATE is classified by it (psycopg.errors maps each SQLSTATE to a class).
 _AUTH_ERRORS = (pgerrors.InvalidPassword, pgerrors.InvalidAuthorizationSpecification,
                 pgerrors.InvalidCatalogName)
 _LOGIN_REFUSED = re.compile(
     r'password authentication failed|no pg_hba\.conf entry|pg_hba\.conf rejects connection'
     r'|no password supplied|FATAL:\s+(?:database|role) "[^"]*" does not exist'
 )
+_NO_SLOT = re.compile(r"FATAL:\s+(?:sorry, too many clients already|remaining connection slots are reserved)")
 
 
 def failure(
@@ -138,7 +183,8 @@ def failure(
     lines = full.strip().splitlines() or [type(exc).__name__]
     # libpq ends a connection error with its reason; a statement error starts with it (then LINE 1: ...).
     text = lines[-1] if connecting else lines[0]
-    if "too many clients" in full or "connection slots are reserved" in full:
+    login_refused = connecting and exc.sqlstate is None
+    if isinstance(exc, pgerrors.TooManyConnections) or (login_refused and _NO_SLOT.search(full)):
         return ProtocolFailure(
             f"{where}: connection limit reached: the server refused the check's connection ({text}); "
             "find idle sessions in pg_stat_activity (state, application_name) and the pool that leaks "
@@ -149,21 +195,27 @@ def failure(
                             "the server is overloaded or locked: check pg_stat_activity and pg_locks")
     if isinstance(exc, pgerrors.InsufficientPrivilege):
         return ProbeConfigError(f"{where}: permission denied: {text}; grant the check's role pg_monitor")
-    if isinstance(exc, _AUTH_ERRORS) or (
-            connecting and type(exc) is psycopg.OperationalError and _LOGIN_REFUSED.search(full)):
+    if isinstance(exc, _AUTH_ERRORS) or (login_refused and _LOGIN_REFUSED.search(full)):
         return ProbeConfigError(f"{where}: the server rejected the profile's credentials or database: "
                                 f"{text}; fix the url (e.g. DATABASE_URL) or pg_hba.conf")
-    if "timeout expired" in full:
+    if isinstance(exc, pgerrors.ConnectionTimeout):
         return ProbeTimeout(f"{where}: no connection within {timeout:g}s: the host is down or a firewall "
                             "drops packets")
-    if "Connection refused" in full:
-        return Unreachable(f"{where}: connection refused: is PostgreSQL running and listening there "
-                           "(listen_addresses, port)?")
-    if "could not translate host name" in full or "Name or service not known" in full:
-        return Unreachable(f"{where}: DNS lookup failed: {text} (check the host name)")
+    if connecting and isinstance(exc, psycopg.OperationalError):
+        return _unreachable(full, text, where)
     if isinstance(exc, psycopg.OperationalError):
         return Unreachable(f"{where}: {text}")
     return ProbeConfigError(f"{where}: {type(exc).__name__}: {text}")
+
+
+def _unreachable(full: str, text: str, where: str) -> ProbeFailure:
+    """A connection libpq could not open: its message carries the socket error's strerror text."""
+    if "Connection refused" in full:
+        return Unreachable(f"{where}: connection refused: is PostgreSQL running and listening there "
+                           "(listen_addresses, port)?")
+    if "could not translate host name" in full:
+        return Unreachable(f"{where}: DNS lookup failed: {text} (check the host name)")
+    return Unreachable(f"{where}: {text}")
 
 
 def _session(cur: psycopg.Cursor[Any], sql: str) -> Session | None:

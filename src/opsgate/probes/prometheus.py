@@ -13,14 +13,16 @@ from urllib.parse import urlencode
 
 from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure
 from opsgate.probes.http import HttpResponse
-from opsgate.probes.metrics import MetricValues, Series, get
+from opsgate.probes.metrics import MAX_BODY, MetricValues, Series, get
 from opsgate.targets.metrics import MetricsTarget
+from opsgate.units import format_size
 
 
 def query(target: MetricsTarget, timeout: float) -> MetricValues:
     """Run the target's PromQL as an instant query and return each series' value."""
     base = (target.prometheus or "").rstrip("/")
-    url = f"{base}/api/v1/query?{urlencode({'query': target.query, 'timeout': f'{timeout:g}s'})}"
+    # A number of seconds: Prometheus parses "2.5" but rejects "2.5s" (durations take whole units).
+    url = f"{base}/api/v1/query?{urlencode({'query': target.query, 'timeout': f'{timeout:g}'})}"
     response = get(target, url, timeout, accept="application/json")
     payload = _payload(response, target)
     data = payload.get("data") or {}
@@ -43,15 +45,21 @@ def query(target: MetricsTarget, timeout: float) -> MetricValues:
 
 
 def _payload(response: HttpResponse, target: MetricsTarget) -> dict[str, Any]:
+    if response.status in (401, 403):  # whatever the body: a proxy's page or an API's JSON error
+        raise ProbeConfigError(
+            f"metrics {target.name}: Prometheus at {target.prometheus} refused the query "
+            f"({response.status} {response.reason}{_error_of(response)}): check bearer_token / "
+            "basic_auth / headers")
+    if response.truncated:
+        raise ProtocolFailure(
+            f"GET {response.url}: the answer exceeded the {format_size(MAX_BODY)} opsgate reads from "
+            f"Prometheus (status {response.status}); narrow the query to fewer series "
+            "(sum by (...), topk) or aggregate with a recording rule")
     try:
         payload = json.loads(response.body)
     except ValueError:
         payload = None
     if not isinstance(payload, dict) or "status" not in payload:
-        if response.status in (401, 403):
-            raise ProbeConfigError(
-                f"metrics {target.name}: Prometheus at {target.prometheus} refused the query "
-                f"({response.status} {response.reason}): check bearer_token / basic_auth / headers")
         raise ProtocolFailure(
             f"GET {response.url}: status {response.status}, not a Prometheus API answer; is "
             f"{target.prometheus} the Prometheus base URL? Body starts {response.text[:120]!r}")
@@ -65,6 +73,16 @@ def _payload(response: HttpResponse, target: MetricsTarget) -> dict[str, Any]:
                 f"fix the PromQL: {target.query}")
         raise ProtocolFailure(f"Prometheus at {target.prometheus} failed the query ({error_type}): {error}")
     return payload
+
+
+def _error_of(response: HttpResponse) -> str:
+    """`: <error>` from a Prometheus-style JSON error body, or nothing."""
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return ""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return f": {str(error)[:200]}" if error else ""
 
 
 def _vector_series(item: dict[str, Any]) -> Series:

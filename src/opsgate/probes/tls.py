@@ -13,6 +13,7 @@ import socket
 import ssl
 import struct
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,6 +70,10 @@ class TlsFacts:
     verified: bool
     verify_error: str | None
     checked_at: datetime
+    # The chain a verifying client built (leaf to trust anchor), when verification succeeded.
+    verified_chain: tuple[CertInfo, ...] = ()
+    # Why only the leaf of the presented chain could be read, when that is so.
+    chain_unread: str | None = None
 
     @property
     def leaf(self) -> CertInfo:
@@ -87,6 +92,10 @@ class TlsFacts:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
         head = (f"{self.endpoint} (SNI {self.server_name}): {self.version}, {self.cipher}; "
                 f"verified: {'yes' if self.verified else 'no: ' + str(self.verify_error)}")
+        if self.verified_chain:
+            head += "\nverified chain: " + " -> ".join(cert.subject for cert in self.verified_chain)
+        if self.chain_unread:
+            head += f"\nchain not read: {self.chain_unread}"
         return head + "\n" + "\n".join(line.rstrip() for line in lines)
 
 
@@ -95,28 +104,32 @@ def probe(target: TlsTarget, timeout: float) -> TlsFacts:
     deadline = time.monotonic() + timeout
     with _connect(target, _permissive_context(), deadline) as tls:
         version, cipher = tls.version() or "unknown", (tls.cipher() or ("unknown",))[0]
-        chain = tuple(_cert_info(der) for der in _presented_chain(tls))
+        presented, unread = _chain(tls, "get_unverified_chain")
+        chain = tuple(_cert_info(der) for der in presented)
     if not chain:
         raise TlsFailure(f"{_where(target)}: the server presented no certificate")
-    verified, error = True, None
+    verified, error, built = True, None, ()
     if target.verify:
-        verified, error = _verify(target, deadline)
+        verified, error, built = _verify(target, version, deadline)
     return TlsFacts(
         endpoint=_where(target), server_name=target.host, version=version, cipher=cipher,
         chain=chain, verified=verified, verify_error=error, checked_at=datetime.now(UTC),
+        verified_chain=tuple(_cert_info(der) for der in built), chain_unread=unread,
     )
 
 
-def _verify(target: TlsTarget, deadline: float) -> tuple[bool, str | None]:
-    """(True, None) when a verifying client accepts chain and hostname, else (False, why)."""
+def _verify(target: TlsTarget, negotiated: str, deadline: float) -> tuple[bool, str | None, list[bytes]]:
+    """(True, None, verified chain) when a verifying client accepts chain and hostname, else
+    (False, why, [])."""
     try:
-        with _connect(target, _verifying_context(target), deadline):
-            return True, None
+        with _connect(target, _verifying_context(target, negotiated), deadline) as tls:
+            built, unread = _chain(tls, "get_verified_chain")
+            return True, None, [] if unread else built
     except TlsFailure as failure:
         cause = failure.__cause__
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return False, str(cause.verify_message)
-        return False, f"a verifying client could not complete the handshake: {failure}"
+            return False, str(cause.verify_message), []
+        return False, f"a verifying client could not complete the handshake: {failure}", []
 
 
 def _permissive_context() -> ssl.SSLContext:
@@ -130,10 +143,23 @@ def _permissive_context() -> ssl.SSLContext:
     return context
 
 
-def _verifying_context(target: TlsTarget) -> ssl.SSLContext:
+def _verifying_context(target: TlsTarget, negotiated: str) -> ssl.SSLContext:
+    """A client that verifies like a default one, but speaks the version the server negotiated even
+    below TLS 1.2: verification judges the certificate, `min_version` judges the protocol."""
     context = client_tls(f"tls {target.name}", target.ca_bundle)
     assert isinstance(context, ssl.SSLContext)  # never False: a tls target cannot be insecure
+    if negotiated in _OLD_VERSIONS:
+        with warnings.catch_warnings():  # deprecated on purpose: this server speaks nothing newer
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = _OLD_VERSIONS[negotiated]
+        # OpenSSL 3 refuses TLS 1.0/1.1 (their SHA-1 handshake) above security level 0; key sizes
+        # and signature hashes are judged from the chain instead.
+        with contextlib.suppress(ssl.SSLError):
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
     return context
+
+
+_OLD_VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1}
 
 
 def _where(target: TlsTarget) -> str:
@@ -254,14 +280,15 @@ def _read_line(target: TlsTarget, sock: socket.socket) -> str:
     return data.decode("ascii", errors="replace").rstrip("\r\n")
 
 
-def _presented_chain(tls: ssl.SSLSocket) -> list[bytes]:
-    sslobj = tls._sslobj  # type: ignore[attr-defined]  # public as get_unverified_chain() in 3.13
-    getter = getattr(sslobj, "get_unverified_chain", None)
+def _chain(tls: ssl.SSLSocket, method: str) -> tuple[list[bytes], str | None]:
+    """The chain (DER, leaf first) by the SSL object's `get_unverified_chain`/`get_verified_chain`
+    (private before Python 3.13), and None; or only the leaf and why, where that API is missing."""
+    getter = getattr(tls._sslobj, method, None)  # type: ignore[attr-defined]
     if getter is not None:
         certs = getter() or []
-        return [cert.public_bytes(ssl._ssl.ENCODING_DER) for cert in certs]  # type: ignore[attr-defined]
+        return [cert.public_bytes(ssl._ssl.ENCODING_DER) for cert in certs], None  # type: ignore[attr-defined]
     leaf = tls.getpeercert(binary_form=True)
-    return [leaf] if leaf else []
+    return ([leaf] if leaf else []), f"this Python's ssl module has no {method}(): only the leaf was read"
 
 
 def _cert_info(der: bytes) -> CertInfo:

@@ -25,7 +25,7 @@ import httpx
 from opsgate.errors import ProbeTimeout
 from opsgate.probes.http import http_failure
 from opsgate.probes.transport import client_tls
-from opsgate.targets.webhook import HmacScheme, WebhookTarget
+from opsgate.targets.webhook import HmacScheme, WebhookTarget, standard_key
 
 _EXCERPT = 300
 USER_AGENT = "opsgate-webhook-check"
@@ -85,7 +85,7 @@ def sign(target: WebhookTarget, secret: str, body: bytes, timestamp: int, event_
         return {"X-Shopify-Hmac-Sha256": digest, "X-Shopify-Topic": target.event_type,
                 "X-Shopify-Webhook-Id": event_id}
     if scheme == "standard":
-        key = base64.b64decode(secret.removeprefix("whsec_"))
+        key = standard_key(secret)
         signed = f"msg_{event_id}.{timestamp}.".encode() + body
         return {"webhook-id": f"msg_{event_id}", "webhook-timestamp": str(timestamp),
                 "webhook-signature": "v1," + base64.b64encode(_mac(key, signed, "sha256")).decode()}

@@ -32,6 +32,10 @@ class RedisTarget(TlsClientTarget):
     last_save_max: DurationThreshold | None = Threshold(crit=48 * 3600.0)
     role: Literal["master", "replica"] | None = None
     replication_lag: DurationThreshold | None = Threshold(warn=10.0, crit=60.0)
+    # Bytes a replica is behind (master_repl_offset - its offset), judged on the master. Unset: warn
+    # at half the master's repl_backlog_size, crit at all of it (past it, a replica that reconnects
+    # needs a full resync); null: not judged.
+    replica_offset_lag: SizeThreshold | None = None
     dbsize_min: int | None = Field(default=None, ge=0)
     dbsize_max: NumberThreshold | None = None
     queues: dict[str, NumberThreshold] = {}

@@ -65,11 +65,19 @@ class WebhookTarget(TlsClientTarget):
 
 
 def _standard_secret_ok(secret: str) -> bool:
-    import base64
     import binascii
 
     try:
-        base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        standard_key(secret)
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+def standard_key(secret: str) -> bytes:
+    """The key of a Standard Webhooks secret: base64 after `whsec_`, with or without its padding
+    (the `standardwebhooks` library pads before decoding, so unpadded secrets are in use)."""
+    import base64
+
+    encoded = secret.removeprefix("whsec_")
+    return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
