@@ -40,8 +40,9 @@ def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict)
     if facts.cut_short:
         verdict.fail(
             f"only {len(facts.samples)} of {facts.planned} samples finished within the "
-            f"{format_duration(facts.budget)} timeout: the endpoint is too slow for the plan; raise "
-            "the target's timeout, or lower samples (judging the rest would flatter the endpoint)"
+            f"{format_duration(facts.budget)} run budget: the endpoint is too slow for the plan; "
+            "raise the target's max_duration, or lower samples (judging the rest would flatter "
+            "the endpoint)"
         )
     _judge_errors(target, facts, verdict)
     if not values:
@@ -49,8 +50,8 @@ def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict)
     for key, (level, threshold) in target.targets().items():
         needed = target.samples_needed(level)
         if len(values) < needed:
-            verdict.fail(f"{key}: only {len(values)} of {len(facts.samples)} samples have a latency "
-                         f"(the others failed), fewer than the {needed} a {key} verdict needs")
+            verdict.fail(f"{key}: only {len(values)} of {facts.planned} planned samples have a "
+                         f"latency, fewer than the {needed} a {key} verdict needs")
             continue
         judge_percentile(key, level, threshold, values, target.confidence, verdict)
     _judge_max(target, values, verdict)
@@ -146,7 +147,7 @@ def _judge_max(target: LatencyTarget, values: Sequence[float], verdict: Verdict)
 def _judge_errors(target: LatencyTarget, facts: LatencySample, verdict: Verdict) -> None:
     n = len(facts.samples)
     if n == 0:
-        verdict.fail(f"no sample finished within the {format_duration(facts.budget)} timeout")
+        verdict.fail(f"no sample finished within the {format_duration(facts.budget)} run budget")
         return
     errors = facts.errors
     first = errors[0] if errors else None
