@@ -28,14 +28,21 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from http.client import HTTPConnection, HTTPException, HTTPSConnection
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection, LineTooLong
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProtocolFailure, Unreachable
 from opsgate.probes.auth import auth_headers
-from opsgate.probes.http_policy import Origin, forwardable, origin, refuse_scheme
+from opsgate.probes.http_policy import (
+    Origin,
+    forwardable,
+    headers_too_large,
+    origin,
+    refuse_large_headers,
+    refuse_scheme,
+)
 from opsgate.probes.transport import client_tls, network_failure
 from opsgate.targets._urls import endpoint
 from opsgate.targets.latency import LatencyTarget
@@ -205,30 +212,35 @@ def _exchange(
     deadline: float, phases: dict[str, float],
 ) -> tuple[int, float]:
     """Send the request and follow its redirects; the final status and when its body ended."""
-    url = target.url
+    url, where = target.url, f"{target.method} {target.url}"
     first = origin(url)
     for _ in range(MAX_REDIRECTS + 1):
         hop = origin(url)
         connection = connections.take(hop, deadline, phases)
         try:
-            status, location, finished = _one_hop(
-                connection, target.method, url, forwardable(headers, first, hop, target.secret_headers),
-                start, deadline, phases)
+            response = _one_hop(connection, target.method, url,
+                                forwardable(headers, first, hop, target.secret_headers), deadline)
+            phases.setdefault("ttfb", time.perf_counter() - start)
+            refuse_large_headers(where, response.getheaders())
+            while response.read(_CHUNK):
+                pass
         except BaseException:
             connection.close()
             raise
+        finished = time.perf_counter()
         connections.give(hop, connection)
-        if not (target.follow_redirects and status in _REDIRECTS and location):
-            return status, finished
+        location = response.getheader("location")
+        if not (target.follow_redirects and response.status in _REDIRECTS and location):
+            return response.status, finished
         url = urljoin(url, location)
-        refuse_scheme(f"{target.method} {target.url}", url)
+        refuse_scheme(where, url)
     raise _RedirectLoop(f"more than {MAX_REDIRECTS} redirects")
 
 
 def _one_hop(
-    connection: HTTPConnection, method: str, url: str, headers: dict[str, str],
-    start: float, deadline: float, phases: dict[str, float],
-) -> tuple[int, str | None, float]:
+    connection: HTTPConnection, method: str, url: str, headers: dict[str, str], deadline: float,
+) -> HTTPResponse:
+    """Send one request; the response with its headers read and its body still to read."""
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     sock = connection.sock
@@ -236,11 +248,7 @@ def _one_hop(
     sock.deadline = deadline
     sock.settimeout(_remaining(deadline))  # for sending; every receive sets its own
     connection.request(method, path, headers=headers)
-    response = connection.getresponse()
-    phases.setdefault("ttfb", time.perf_counter() - start)
-    while response.read(_CHUNK):
-        pass
-    return response.status, response.getheader("location"), time.perf_counter()
+    return connection.getresponse()
 
 
 def _remaining(deadline: float) -> float:
@@ -362,6 +370,8 @@ def _failure(target: LatencyTarget, exc: BaseException) -> ProbeFailure:
     found = network_failure(exc, where, endpoint(target.url), "the service")
     if found is not None:
         return found
+    if isinstance(exc, LineTooLong):  # one header line over http.client's 64 KiB
+        return headers_too_large(where)
     if isinstance(exc, HTTPException):
         return ProtocolFailure(f"{where}: the server broke the HTTP protocol: {type(exc).__name__}: {exc}")
     return Unreachable(f"{where}: {type(exc).__name__}: {exc}")
