@@ -48,3 +48,21 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 def recorder(seen: list[tuple[int, dict[str, str]]]) -> type[Recorder]:
     """A Recorder class appending to `seen`."""
     return type("SeenRecorder", (Recorder,), {"seen": seen})
+
+
+class Stall(http.server.BaseHTTPRequestHandler):
+    """Counts requests in `hits` (a class attribute the test sets), then answers none for 30 s."""
+
+    hits: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.hits.append(self.path)
+        time.sleep(30)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def stall(hits: list[str]) -> type[Stall]:
+    """A Stall class appending to `hits`."""
+    return type("CountingStall", (Stall,), {"hits": hits})

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from opsgate import ThresholdWarning, __version__
+from opsgate.interrupt import write_whole
 from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/1"
@@ -136,18 +137,22 @@ class RunSummary:
             "finished_at": _iso(finished),
             "duration_s": round(finished - self.started, 3),
             "exit_status": exit_status,
+            # Ctrl-C or SIGTERM: the checks listed are those that ran, not the whole selection.
+            "interrupted": exit_status == pytest.ExitCode.INTERRUPTED,
             "totals": self.totals(),
             "checks": [vars(record) for record in self.checks.values()],
         }
 
     def write(self, directory: Path, exit_status: int, markers: str) -> None:
         data = self.as_json(exit_status, markers)
-        (directory / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
-        (directory / "summary.md").write_text(self.markdown(data))
+        write_whole(directory / "summary.json", json.dumps(data, indent=2) + "\n")
+        write_whole(directory / "summary.md", self.markdown(data))
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
         verdict = "FAILED" if totals["fail"] or totals["error"] else "passed"
+        if data["interrupted"]:
+            verdict = f"INTERRUPTED, {verdict} so far"
         lines = [
             f"## opsgate: {verdict} (profile `{self.profile}`"
             + (f", `-m {data['markers']}`" if data["markers"] else "") + ")",
