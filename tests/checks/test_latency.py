@@ -22,7 +22,7 @@ def test_under_the_slo_passes_and_over_fails(run_checks: RunChecks, demo: DemoPr
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*latency slow: p95 is 2*ms over 100 samples, above the limit 100ms (crit); "
-        "10 of 100 samples above 100ms; 95% CI *: the endpoint is slower than its SLO*",
+        "10 of 100 samples above 100ms; 95% bounds *: the endpoint is slower than its SLO*",
     ])
 
 

@@ -113,4 +113,4 @@ def test_evidence_table_and_histogram() -> None:
 def test_ci_is_reported_in_messages(n: int) -> None:
     target = LatencyTarget(name="api", url="http://api/", samples=n, p95="10ms")
     message = verdict_for(target, facts([0.02] * n)).failure_message()
-    assert "95% CI 20ms.." in message
+    assert "95% bounds 20ms.." in message

@@ -129,13 +129,14 @@ def _samples_to_decide(
 
 
 def interval_text(values: Sequence[float], level: float, confidence: float | None) -> str:
-    """`95% CI 98.1ms..130ms` for the level-quantile of sorted values, or why there is none."""
+    """`95% bounds 98.1ms..130ms` (one-sided each, see opsgate.stats) for the level-quantile of
+    sorted values, or why there is none."""
     shown = confidence or REPORT_CONFIDENCE
     interval = quantile_interval(len(values), level, shown)
     low, high = interval.bounds(values)
     low_text = fmt_latency(low) if low is not None else "-inf"
     high_text = fmt_latency(high) if high is not None else "unbounded (too few samples)"
-    return f"{format_percent(shown)} CI {low_text}..{high_text}"
+    return f"{format_percent(shown)} bounds {low_text}..{high_text}"
 
 
 def _judge_max(target: LatencyTarget, values: Sequence[float], verdict: Verdict) -> None:
@@ -166,8 +167,8 @@ def percentile_table(target: LatencyTarget, facts: LatencySample) -> str:
     lines = [f"{facts.method} {facts.url}: {len(facts.samples)} of {facts.planned} samples "
              f"(warm-up {facts.warmup} excluded), concurrency {facts.concurrency}, "
              f"{facts.wall:.2f}s wall, {rate:.1f} req/s",
-             f"percentiles: Hyndman-Fan type 7; intervals: distribution-free (binomial), "
-             f"confidence {target.confidence or REPORT_CONFIDENCE:g}",
+             f"percentiles: Hyndman-Fan type 7; bounds: distribution-free (binomial), one-sided "
+             f"each, confidence {target.confidence or REPORT_CONFIDENCE:g}",
              f"{'':6}{'value':>10}  {'interval':<36}target"]
     for key, level in PERCENTILES.items():
         threshold = getattr(target, key)
