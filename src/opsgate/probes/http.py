@@ -26,6 +26,7 @@ from opsgate.probes.transport import client_tls, exception_chain, network_failur
 from opsgate.redact import mask_header
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import HttpTarget
+from opsgate.units import format_duration
 
 _CHUNK = 64 * 1024
 _EXCERPT = 2048
@@ -192,10 +193,11 @@ def http_failure(
             "(check the server's redirect rules, e.g. an HTTP->HTTPS rule behind a TLS proxy)"
         )
     if isinstance(exc, httpx.ConnectTimeout):
-        return ProbeTimeout(f"{where}: no connection to {host_port} within {timeout:g}s")
+        return ProbeTimeout(f"{where}: no connection to {host_port} within {format_duration(timeout)}")
     if isinstance(exc, httpx.TimeoutException):
         return ProbeTimeout(
-            f"{where}: no complete response within {timeout:g}s (the service hangs or is overloaded)"
+            f"{where}: no complete response within {format_duration(timeout)} (the service hangs or "
+            "is overloaded)"
         )
     found = network_failure(exc, where, host_port, "the service")
     if found is not None:
