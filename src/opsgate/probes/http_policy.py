@@ -11,8 +11,9 @@
 - A response's header block may be at most MAX_HEADER_BYTES (64 KiB, counted as on the wire:
   `name: value` plus CRLF per header). 64 KiB is http.client's limit for one header line and below
   httpx's (h11's) 100 KiB for the whole block, so with it both stacks refuse the same responses,
-  with the same message. Real services stay far below it (nginx answers 8 KiB header lines with
-  an error by default), while a block this large is a misbehaving server or a cookie flood.
+  with the same message. Real services stay far below it (nginx, as a proxy, answers 502 when an
+  upstream's response headers exceed its default 4-8 KiB `proxy_buffer_size`), while a block
+  this large is a misbehaving server or a cookie flood.
 """
 
 from __future__ import annotations
