@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.server
+import socket
+import struct
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,3 +68,12 @@ class Stall(http.server.BaseHTTPRequestHandler):
 def stall(hits: list[str]) -> type[Stall]:
     """A Stall class appending to `hits`."""
     return type("CountingStall", (Stall,), {"hits": hits})
+
+
+class Resetting(http.server.BaseHTTPRequestHandler):
+    """Reads the request, then resets the connection (SO_LINGER 0): ECONNRESET on the client."""
+
+    def handle(self) -> None:
+        self.request.recv(4096)
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.request.close()

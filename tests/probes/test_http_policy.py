@@ -4,10 +4,7 @@ check (httpx) and the latency sampler (http.client), against real servers on loo
 from __future__ import annotations
 
 import http.server
-import socket
 import ssl
-import struct
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from opsgate.profile import load_profile
 from opsgate.targets.http import HttpTarget
 from opsgate.targets.latency import LatencyTarget
 from tests.probes.test_http import serving
-from tests.servers_http import recorder
+from tests.servers_http import Resetting, recorder
 
 Seen = list[tuple[int, dict[str, str]]]
 CREDENTIALS = {"bearer_token": "Tok-123456", "headers": {"X-Api-Key": "key-123456",
@@ -174,32 +171,8 @@ def test_the_response_header_limit_is_the_same_in_both_stacks(
         assert answer == "204"
 
 
-class _Resetting:
-    """Accepts connections and resets each at once (SO_LINGER 0): ECONNRESET on the client."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.recv(1024)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
-
-
 @stack
 def test_a_reset_connection_is_classified_by_errno(send: Callable[..., str]) -> None:
-    server = _Resetting()
-    try:
-        answer = send(f"http://127.0.0.1:{server.port}/")
-    finally:
-        server.sock.close()
-    assert f"connection reset by 127.0.0.1:{server.port} before a complete answer" in answer
+    with serving(Resetting) as port:
+        answer = send(f"http://127.0.0.1:{port}/")
+    assert f"connection reset by 127.0.0.1:{port} before a complete answer" in answer
