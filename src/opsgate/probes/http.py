@@ -207,4 +207,3 @@ def http_failure(
     if isinstance(exc, httpx.RemoteProtocolError):
         return ProtocolFailure(f"{where}: the server broke the HTTP protocol: {exc}")
     return Unreachable(f"{where}: {type(exc).__name__}: {root_cause(exc) or exc}")
-

@@ -51,6 +51,8 @@ from opsgate.units import format_duration
 _CHUNK = 64 * 1024
 MAX_REDIRECTS = 20
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Every receive ends by the run's end; a worker may still be between two requests then.
+_JOIN_MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -161,14 +163,10 @@ def _run_phase(
     for thread in workers:
         thread.start()
     for thread in workers:
-        # Every read ends by the run's end; the margin covers a worker between two checks.
         thread.join(run.remaining() + _JOIN_MARGIN)
     if crashed:
         raise crashed[0]
     return [s for s in results if s is not None]
-
-
-_JOIN_MARGIN = 0.5
 
 
 def _sleep_until(moment: float, run: Deadline) -> None:
