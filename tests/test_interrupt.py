@@ -115,6 +115,7 @@ def test_an_interrupted_run_reports_what_ran_marked_interrupted(
     junit = (reports / "junit.xml").read_text()
     assert "last-run" not in junit and 'name="test_http[quick]"' in junit
     assert not list(reports.glob(".*partial"))
+    assert f"generated xml file: {reports / 'junit.xml'}" in output
 
 
 def test_workers_die_with_a_killed_controller(project: tuple[Path, list[str]]) -> None:

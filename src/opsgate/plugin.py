@@ -432,3 +432,7 @@ def _publish_junit(config: pytest.Config, state: State) -> None:
     written = Path(config.option.xmlpath)
     if written.exists():
         written.replace(state.junit)
+    # junitxml names the file it wrote in its terminal summary: name the one the reader gets.
+    for plugin in config.pluginmanager.get_plugins():
+        if getattr(plugin, "logfile", None) == os.path.abspath(written):
+            plugin.logfile = os.path.abspath(state.junit)
