@@ -116,7 +116,9 @@ def _load(config: pytest.Config, state: State) -> None:
     reports = config.getoption("reports_dir")
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
-    if _controls_the_run(config):  # a report left from the last run must not read as this one's
+    if _controls_the_run(config) and not config.option.collectonly:
+        # A report left from the last run must not read as this one's (a --collect-only run
+        # writes no summary, so it leaves the last one alone).
         for name in ("summary.json", "summary.md"):
             (state.reports_dir / name).unlink(missing_ok=True)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
