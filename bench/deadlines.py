@@ -31,8 +31,8 @@ from tests.probes.test_http import serving  # noqa: E402 - the tests' servers, a
 from tests.servers_http import Trickle, recorder, stall  # noqa: E402
 
 
-def project(profile: str) -> Path:
-    directory = Path(tempfile.mkdtemp(prefix="opsgate-bench-"))
+def project(directory: Path, profile: str) -> Path:
+    """`directory` made a project of the repo's checks and `profile`."""
     shutil.copytree(REPO / "checks", directory / "checks")
     (directory / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
     (directory / "profile.yaml").write_text(profile)
@@ -51,8 +51,8 @@ def timed_run(directory: Path, *args: str) -> tuple[float, int]:
 
 
 def trickle(runs: int) -> None:
-    with serving(Trickle) as port:
-        directory = project(f"""name: trickle
+    with serving(Trickle) as port, tempfile.TemporaryDirectory(prefix="opsgate-bench-") as scratch:
+        directory = project(Path(scratch), f"""name: trickle
 latency:
   - {{name: trickle, url: "http://127.0.0.1:{port}/", samples: 2, timeout: 1s,
       max_duration: 2s, p50: 1s}}
@@ -66,8 +66,9 @@ latency:
 
 def interrupted(runs: int) -> None:
     hits: list[str] = []
-    with serving(recorder([])) as quick, serving(stall(hits)) as stalled:
-        directory = project(f"""name: sig
+    with serving(recorder([])) as quick, serving(stall(hits)) as stalled, \
+            tempfile.TemporaryDirectory(prefix="opsgate-bench-") as scratch:
+        directory = project(Path(scratch), f"""name: sig
 http:
   - {{name: quick, url: "http://127.0.0.1:{quick}/", expect: {{status: 204}}}}
   - {{name: stalled, url: "http://127.0.0.1:{stalled}/", timeout: 25s}}
