@@ -14,6 +14,9 @@ import pytest
 from opsgate.errors import ProbeFailure, Unreachable
 from opsgate.runner import ProbeCall, ProbeRunner, execute
 from opsgate.targets.http import HttpTarget
+from tests.conftest import RunChecks
+from tests.probes.test_http import serving
+from tests.servers_http import Trickle
 
 IN_FLIGHT: dict[str, int] = {"now": 0, "peak": 0}
 LOCK = threading.Lock()
@@ -108,8 +111,44 @@ def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
     outcome = runner.outcome(hung)
     assert time.perf_counter() - started < 1
     assert isinstance(outcome.error, ProbeFailure)
-    assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
+    assert "did not finish within its 100ms deadline" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
+
+
+def test_a_call_never_queued_has_the_same_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under xdist nothing is queued up front: the probe used to run unbounded in the test thread.
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=2, per_host=2)
+    started = time.perf_counter()
+    outcome = runner.outcome(call("hung_probe", "inline", timeout=0.1))
+    assert time.perf_counter() - started < 1
+    assert "did not finish within its 100ms deadline" in str(outcome.error)
+    assert runner.outcome(call("slow_probe", "inline-ok")).value == "inline-ok"
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "1"]], ids=["inline", "xdist"])
+def test_a_trickling_target_gets_the_same_deadline_and_verdict_with_and_without_xdist(
+        run_checks: RunChecks, xdist: list[str]) -> None:
+    with serving(Trickle) as port:
+        started = time.perf_counter()
+        result = run_checks(f"""
+            name: trickle
+            latency:
+              - name: trickle
+                url: http://127.0.0.1:{port}/
+                samples: 2
+                timeout: 1s
+                max_duration: 2s
+                p50: 1s
+            """, *xdist)
+        elapsed = time.perf_counter() - started
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "*only 1 of 2 samples finished within the 2s run budget*",
+        "*error rate (of 1 samples) is 100%*no complete response within 1s (timed out)*",
+    ])
+    # The server trickles for 40 s; the run ends with its 2 s budget (plus pytest's start-up).
+    assert elapsed < 20, elapsed
 
 
 def test_a_hung_probe_does_not_keep_the_process_alive() -> None:

@@ -17,18 +17,40 @@ def exact_cdf(k: int, n: int, p: Fraction) -> Fraction:
 
 
 @pytest.mark.parametrize(("n", "p", "lower", "upper"), [
-    (100, 0.95, 90, 100), (1000, 0.95, 936, 964), (1000, 0.99, 983, 997),
+    (100, 0.95, 91, 99), (1000, 0.95, 938, 962), (1000, 0.99, 985, 996),
 ])
-def test_interval_matches_the_spec_notes(n: int, p: float, lower: int, upper: int) -> None:
+def test_each_end_is_a_one_sided_bound(n: int, p: float, lower: int, upper: int) -> None:
     interval = stats.quantile_interval(n, p, 0.95)
     assert (interval.lower, interval.upper) == (lower, upper)
-    assert interval.coverage >= 0.95
+    q = Fraction(p).limit_denominator(1000)
+    # The extreme ranks at a = 0.05 per side, in exact arithmetic: one rank further fails.
+    assert exact_cdf(lower - 1, n, q) <= Fraction(5, 100) < exact_cdf(lower, n, q)
+    assert 1 - exact_cdf(upper - 1, n, q) <= Fraction(5, 100) < 1 - exact_cdf(upper - 2, n, q)
+    assert interval.coverage >= 2 * 0.95 - 1
 
 
 def test_interval_coverage_is_the_binomial_probability() -> None:
     interval = stats.quantile_interval(100, 0.95, 0.95)
-    expected = exact_cdf(99, 100, Fraction(95, 100)) - exact_cdf(89, 100, Fraction(95, 100))
+    expected = exact_cdf(98, 100, Fraction(95, 100)) - exact_cdf(90, 100, Fraction(95, 100))
     assert interval.coverage == pytest.approx(float(expected), rel=1e-12)
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+@pytest.mark.parametrize("p", [0.9, 0.95, 0.99])
+def test_the_upper_bound_exists_exactly_from_the_minimum_sample_size(p: float,
+                                                                     confidence: float) -> None:
+    # n = 59, p95, 0.95: the profile accepted the sample while the evidence read "unbounded".
+    needed = stats.min_samples_for_bound(p, confidence)
+    assert stats.quantile_interval(needed, p, confidence).upper == needed
+    assert stats.quantile_interval(needed - 1, p, confidence).upper is None
+
+
+@pytest.mark.parametrize("n", [20, 59, 100, 300])
+def test_a_significant_breach_is_one_whose_lower_bound_lies_above_the_limit(n: int) -> None:
+    interval = stats.quantile_interval(n, 0.95, 0.95)
+    for above in range(n + 1):  # `above` samples over the limit T: x(n - above) <= T < x(n - above + 1)
+        lower_bound_above_limit = interval.lower is not None and interval.lower >= n - above + 1
+        assert stats.breach_is_significant(n, above, 0.95, 0.95) == lower_bound_above_limit, above
 
 
 def test_interval_has_no_upper_bound_when_the_sample_is_too_small() -> None:

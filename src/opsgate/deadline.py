@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from opsgate.errors import ProbeTimeout
+from opsgate.units import format_duration
 
 
 class Deadline:
@@ -35,5 +36,6 @@ class Deadline:
         """
         left = self.remaining()
         if left <= 0.0:
-            raise ProbeTimeout(f"no time left for {what}: the probe's {self.seconds:g}s timeout ran out")
+            raise ProbeTimeout(f"no time left for {what}: the probe's "
+                               f"{format_duration(self.seconds)} timeout ran out")
         return left if cap is None else min(left, cap)

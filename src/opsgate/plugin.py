@@ -57,6 +57,7 @@ class State:
     problems: list[str] = field(default_factory=list)
     previously_failed: bool | None = None
     baseline: dict[str, Any] | None = None
+    junit: Path | None = None  # where junit.xml goes once pytest has written it
 
 
 STATE = pytest.StashKey[State]()
@@ -190,6 +191,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if _nagios(config):
         # Nagios reads the first line of stdout: nothing but the plugin output may come before it.
         config.pluginmanager.set_blocked("terminalreporter")
+    from opsgate.interrupt import die_with_parent, sigterm_as_keyboard_interrupt
+
+    config.add_cleanup(sigterm_as_keyboard_interrupt())
+    if not _controls_the_run(config):
+        die_with_parent()
+    else:  # xdist's session plugin registers after this hook: look it up when needed
+        config.pluginmanager.register(_WorkerTeardown(config), "opsgate-worker-teardown")
     if config.getoption("profile"):
         try:
             _load(config, state)
@@ -221,6 +229,11 @@ def _load(config: pytest.Config, state: State) -> None:
     state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
     state.reports_dir.mkdir(parents=True, exist_ok=True)
     _remember_last_run(config, state)
+    if _controls_the_run(config) and not config.option.collectonly:
+        # A report left from the last run must not read as this one's (a --collect-only run
+        # writes no summary, so it leaves the last one alone).
+        for name in ("summary.json", "summary.md", "summary.html"):
+            (state.reports_dir / name).unlink(missing_ok=True)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
     # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
@@ -249,8 +262,15 @@ def _controls_the_run(config: pytest.Config) -> bool:
 
 
 def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
-    if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(reports_dir / "junit.xml")
+    from opsgate.interrupt import pending_name
+
+    if _controls_the_run(config):
+        # junit.xml is written under a temporary name and renamed at the end (see
+        # pytest_sessionfinish); the last run's is removed now.
+        junit = Path(getattr(config.option, "xmlpath", None) or reports_dir / "junit.xml")
+        junit.unlink(missing_ok=True)
+        config.option.xmlpath = str(pending_name(junit))
+        config.stash[STATE].junit = junit
     if not config.pluginmanager.hasplugin("allure_pytest"):
         return
     # opsgate registers allure-pytest's listener itself (see allure_results), so allure-pytest
@@ -605,11 +625,26 @@ class _SummaryHooks:
             self.progress.finished(record.outcome in ("fail", "error"))
 
 
+class _WorkerTeardown:
+    """Registered on an xdist controller: after Ctrl-C or SIGTERM the run must end within 2 s,
+    not after xdist's 10 s wait for its workers."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_keyboard_interrupt(self) -> None:
+        from opsgate.interrupt import hasten_worker_exit
+
+        hasten_worker_exit(self.config.pluginmanager)
+
+
+@pytest.hookimpl(trylast=True)  # after junitxml has written its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE]
     for cleanup in state.cleanups:
         cleanup()
     state.cleanups.clear()
+    _publish_junit(session.config, state)
     if state.summary is None or state.reports_dir is None or not _controls_the_run(session.config):
         return
     if session.config.option.collectonly:
@@ -691,3 +726,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         state.summary.print_table(terminalreporter, state.reports_dir)
     for problem in state.problems:
         terminalreporter.write_line(f"opsgate: {problem}", red=True)
+
+
+def _publish_junit(config: pytest.Config, state: State) -> None:
+    if state.junit is None:
+        return
+    written = Path(config.option.xmlpath)
+    if written.exists():
+        written.replace(state.junit)
+    # junitxml names the file it wrote in its terminal summary: name the one the reader gets.
+    for plugin in config.pluginmanager.get_plugins():
+        if getattr(plugin, "logfile", None) == os.path.abspath(written):
+            plugin.logfile = os.path.abspath(state.junit)

@@ -147,7 +147,8 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     # Learn before validating: a validation error quotes the offending value.
     redactor.learn_from(data)
     try:
-        profile = Profile.model_validate(data)
+        # The context lets targets tell which of their headers carry a secret.
+        profile = Profile.model_validate(data, context={"redact": redactor.redact})
     except ValidationError as exc:
         raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
     return profile, redactor

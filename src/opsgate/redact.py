@@ -73,9 +73,15 @@ def mask_header(name: str, value: str) -> str:
         cookie, separator, attributes = value.partition(";")
         cookie_name = cookie.split("=", 1)[0]
         return f"{cookie_name}={MASK}{separator}{attributes}"
-    if lowered in _CREDENTIAL_HEADERS or _SECRET_KEY.search(name):
+    if is_credential_header(name):
         return MASK
     return value
+
+
+def is_credential_header(name: str) -> bool:
+    """Authorization, Proxy-Authorization, Cookie, or a header whose name names a credential
+    (`X-Api-Key`, `X-Auth-Token`)."""
+    return name.lower() in _CREDENTIAL_HEADERS or _SECRET_KEY.search(name) is not None
 
 
 def _url_secrets(url: str) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from opsgate import ThresholdWarning, __version__
 from opsgate.errors import ProbeFailure, TargetFindings
+from opsgate.interrupt import write_whole
 from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/2"
@@ -183,24 +184,28 @@ class RunSummary:
             "finished_at": _iso(finished),
             "duration_s": round(finished - self.started, 3),
             "exit_status": exit_status,
+            # Ctrl-C or SIGTERM: the checks listed are those that ran, not the whole selection.
+            "interrupted": exit_status == pytest.ExitCode.INTERRUPTED,
             "totals": self.totals(),
             "checks": [vars(record) for record in self.checks.values()],
             "waivers": self.waivers,
         }
 
     def write(self, directory: Path, data: dict[str, Any]) -> None:
-        """Write summary.json, summary.md and summary.html of the document `as_json` made."""
+        """Write summary.json, summary.md and summary.html of the document `as_json` made, each
+        whole or not at all (a reader never sees half a file, nor a stale one as this run's)."""
         from opsgate.html import render
 
         self.written = data
-        (directory / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
-        (directory / "summary.md").write_text(self.markdown(data))
-        (directory / "summary.html").write_text(render(data, self.evidence, self.trends),
-                                                encoding="utf-8")
+        write_whole(directory / "summary.json", json.dumps(data, indent=2) + "\n")
+        write_whole(directory / "summary.md", self.markdown(data))
+        write_whole(directory / "summary.html", render(data, self.evidence, self.trends))
 
     def markdown(self, data: dict[str, Any]) -> str:
         totals = data["totals"]
         verdict = "FAILED" if run_failed(data) else "passed"
+        if data.get("interrupted"):
+            verdict = f"INTERRUPTED, {verdict} so far"
         lines = [
             f"## opsgate: {verdict} (profile `{self.profile}`"
             + (f", `-m {data['markers']}`" if data["markers"] else "") + ")",

@@ -17,11 +17,12 @@ from typing import Any
 
 from opsgate.errors import ProbeFailure
 from opsgate.targets import Target
+from opsgate.units import format_duration
 
 Probe = Callable[[Any, float], Any]
-# A hung library call must not hang the run: the wait gives up this long after the probe's own
-# timeouts (all attempts) should have fired.
-_WAIT_GRACE = 5.0
+# A hung library call must not hang the run: the wait gives up this long after the call's
+# deadline (see ProbeCall.deadline), so a run ends within its deadline + 2 s whatever targets do.
+_WAIT_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ class ProbeCall:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.probe, self.target.kind, self.target.name)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds the call may take from its start: each attempt's budget (the timeout, or a
+        latency run's budget), once per attempt."""
+        return self.target.run_budget(self.timeout) * (self.retries + 1)
 
 
 @dataclass
@@ -114,22 +121,25 @@ class ProbeRunner:
             self._open_lanes()
 
     def outcome(self, call: ProbeCall) -> Outcome:
-        """The call's outcome, waiting for it; a call never queued runs now in this thread.
+        """The call's outcome, waiting for it at most its deadline + _WAIT_GRACE from its start.
 
-        The wait is bounded from the moment the call starts, not while it queues behind others.
+        A call never queued (an xdist worker probes as its tests come) is queued now and waited
+        for the same way, so deadlines and verdicts do not depend on xdist.
         """
         with self._lock:
             pending = self._calls.get(call.key)
         if pending is None:
-            return execute(call)
-        budget = call.timeout * (call.retries + 1) + _WAIT_GRACE
-        while not pending.done.wait(0.2):
-            if pending.started is not None and time.monotonic() - pending.started > budget:
-                return self._abandon(pending, budget)
+            self.start([call])
+            with self._lock:
+                pending = self._calls[call.key]
+        limit = call.deadline + _WAIT_GRACE
+        while not pending.done.wait(min(0.2, limit)):
+            if pending.started is not None and time.monotonic() - pending.started > limit:
+                return self._abandon(pending)
         assert pending.outcome is not None
         return pending.outcome
 
-    def _abandon(self, pending: _Pending, budget: float) -> Outcome:
+    def _abandon(self, pending: _Pending) -> Outcome:
         # The lane stays stuck in the probe; give its slot to a fresh lane so the queue moves.
         with self._lock:
             if not pending.abandoned:
@@ -137,8 +147,8 @@ class ProbeRunner:
                 self._close_lane(pending.call.target.host_key)
                 self._open_lanes()
         return Outcome(error=ProbeFailure(
-            f"the probe did not finish within {budget:.0f}s although its timeout is "
-            f"{pending.call.timeout:g}s: the target stalls in a way the client library cannot cut off"
+            f"the probe did not finish within its {format_duration(pending.call.deadline)} "
+            "deadline: the target stalls in a way the client library cannot cut off"
         ))
 
     def _open_lanes(self) -> None:

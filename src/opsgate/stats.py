@@ -5,9 +5,15 @@ Definitions (documented in the README, "Latency SLOs and metrics"):
 - `percentile(values, p)` is Hyndman-Fan type 7 (numpy's default, k6's TrendSink,
   `statistics.quantiles(method="inclusive")`): sort, h = p * (n - 1), interpolate linearly
   between the values at floor(h) and ceil(h).
-- `quantile_interval(n, p, confidence)` is the distribution-free interval [x(l), x(u)] (1-based
-  order statistics) for the p-quantile: with B ~ Binomial(n, p) its coverage is
-  P(l <= B <= u - 1); each tail gets at most (1 - confidence) / 2.
+- `quantile_interval(n, p, confidence)` gives distribution-free bounds [x(l), x(u)] (1-based
+  order statistics) for the p-quantile, each end a **one-sided** bound at `confidence`: with
+  B ~ Binomial(n, p), P(B <= l - 1) <= 1 - c and P(B >= u) <= 1 - c.
+
+Every question opsgate asks of a sample is one-sided, so all three rules are, and they agree:
+the breach of a limit T is significant at c exactly when the lower bound x(l) lies above T, and
+the upper bound x(u) exists exactly when n >= `min_samples_for_bound(p, c)` (p^n <= 1 - c: 59
+samples for p95 at 0.95, the number SPEC-NOTES gives). An equal-tailed two-sided interval would
+need 72 samples for that upper bound, so a profile accepted with 59 used to read "unbounded".
 - `exceedance_p_value(n, k, p)` tests "the p-quantile is at most T" given k of n samples above T:
   P(Binomial(n, 1 - p) >= k). The breach is significant at confidence c when it is <= 1 - c.
 
@@ -95,16 +101,17 @@ class Interval:
 
 
 def quantile_interval(n: int, p: float, confidence: float) -> Interval:
-    """The equal-tailed distribution-free interval [x(l), x(u)] for the p-quantile.
+    """Distribution-free one-sided bounds [x(l), x(u)] for the p-quantile (see the module docs).
 
-    l is the largest rank with P(B <= l - 1) <= a/2 and u the smallest with P(B >= u) <= a/2,
-    B ~ Binomial(n, p), a = 1 - confidence: so P(x(l) <= q_p <= x(u)) = P(l <= B <= u - 1) >=
-    confidence. E.g. n=100, p=0.95, 95 % -> (90, 100); n=1000 -> (936, 964).
+    l is the largest rank with P(B <= l - 1) <= a and u the smallest with P(B >= u) <= a,
+    B ~ Binomial(n, p), a = 1 - confidence: so P(q_p >= x(l)) >= confidence and
+    P(q_p <= x(u)) >= confidence; together they cover it with P(l <= B <= u - 1) >= 2c - 1.
+    E.g. n=100, p=0.95, 95 % -> (91, 99); n=1000 -> (938, 962).
     """
     _check_levels(p, confidence)
     if n < 1:
         raise ValueError(f"need at least one sample, got n={n}")
-    tail = (1.0 - confidence) / 2.0
+    tail = 1.0 - confidence
     lower = _largest_lower_rank(n, p, tail)
     upper = _smallest_upper_rank(n, p, tail)
     low_rank = lower if lower is not None else 0

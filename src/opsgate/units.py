@@ -75,6 +75,8 @@ def parse_number(value: Any) -> float:
 
 def format_duration(seconds: float) -> str:
     """Short human text for a duration: `420ms`, `3.2s`, `5m`, `36h`, `12d`."""
+    if seconds < 0.01:  # two significant digits: `4.6ms`, not `5ms` (nor `0.00456237s`)
+        return f"{seconds * 1000:.2g}ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
     if seconds < 120:

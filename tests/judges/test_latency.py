@@ -82,7 +82,7 @@ def test_error_rate_counts_non_2xx_with_the_sample_size() -> None:
 def test_a_sampling_run_cut_short_fails() -> None:
     target = LatencyTarget(name="api", url="http://api/", samples=50, p95="1s")
     verdict = verdict_for(target, facts([0.5] * 20, planned=50))
-    assert "only 20 of 50 samples finished within the 10s timeout" in verdict.failure_message()
+    assert "only 20 of 50 samples finished within the 10s run budget" in verdict.failure_message()
 
 
 def test_too_few_latencies_after_failures_fail() -> None:
@@ -91,7 +91,7 @@ def test_too_few_latencies_after_failures_fail() -> None:
     broken = tuple(Sample(started=0, total=None, error="connection reset") for _ in range(10))
     sample = LatencySample(**{**sample.__dict__, "samples": sample.samples + broken, "planned": 20})
     verdict = verdict_for(target, sample)
-    assert ("p95: only 10 of 20 samples have a latency (the others failed), fewer than the 20"
+    assert ("p95: only 10 of 20 planned samples have a latency, fewer than the 20"
             in verdict.failure_message())
 
 
@@ -113,4 +113,4 @@ def test_evidence_table_and_histogram() -> None:
 def test_ci_is_reported_in_messages(n: int) -> None:
     target = LatencyTarget(name="api", url="http://api/", samples=n, p95="10ms")
     message = verdict_for(target, facts([0.02] * n)).failure_message()
-    assert "95% CI 20ms.." in message
+    assert "95% bounds 20ms.." in message

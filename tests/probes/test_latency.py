@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
 
 import pytest
@@ -16,6 +15,8 @@ from opsgate.probes.latency import probe
 from opsgate.stats import percentile
 from opsgate.targets.latency import LatencyTarget
 from tests.conftest import free_port
+from tests.probes.test_http import serving
+from tests.servers_http import Trickle
 
 # Measured = injected sleep + client/server overhead: never much below, at most this far above
 # (generous: the suite runs under `-n 4` on two cores).
@@ -73,21 +74,45 @@ def test_errors_are_samples_not_exceptions(demo: DemoProcess) -> None:
 
 
 def test_timeouts_count_with_the_time_they_ran(demo: DemoProcess) -> None:
-    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=3000", samples=2,
-                           request_timeout="200ms", p50="1s")
-    started = time.perf_counter()
-    facts = probe(target, 10.0)
-    assert time.perf_counter() - started < 2.0
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=3000", samples=2, p50="1s")
+    facts = probe(target, 0.2)  # `timeout` is per request
+    assert len(facts.samples) == 2 and not facts.cut_short
     assert all(s.timed_out and s.total >= 0.19 for s in facts.samples)
-    assert "no complete response within 0.2s" in (facts.errors[0].error or "")
+    assert "no complete response within 200ms" in (facts.errors[0].error or "")
 
 
-def test_the_budget_cuts_sampling_short(demo: DemoProcess) -> None:
-    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=200", samples=50, p95="1s")
-    started = time.perf_counter()
-    facts = probe(target, 1.0)
-    assert time.perf_counter() - started < 1.6
-    assert facts.cut_short and 3 <= len(facts.samples) < 50
+def test_a_trickling_body_ends_at_the_request_timeout() -> None:
+    # Content-Length 100000, then one byte every 0.2 s: each receive used to get a fresh timeout,
+    # so one request lasted as long as the server kept trickling (40 s).
+    with serving(Trickle) as port:
+        target = LatencyTarget(name="t", url=f"http://127.0.0.1:{port}/", samples=2,
+                               max_duration="5s", p50="1s")
+        facts = probe(target, 1.0)
+    assert [s.timed_out for s in facts.samples] == [True, True] and not facts.cut_short
+    assert all(1.0 <= (s.total or 0) < 2.0 for s in facts.samples)
+    assert facts.samples[0].error == "no complete response within 1s (timed out)"
+
+
+def test_the_run_budget_cuts_sampling_short_without_counting_errors(demo: DemoProcess) -> None:
+    # A request cut off by the run's end is no fact about the endpoint: it is left out, and the
+    # run reads "cut short", never "1 of 4 requests failed".
+    target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=300", samples=50,
+                           max_duration="1s", p95="1s")
+    facts = probe(target, 3.0)
+    assert facts.cut_short and 2 <= len(facts.samples) < 50
+    assert facts.errors == [] and facts.budget == 1.0
+
+
+def test_the_default_run_budget_fits_the_plan() -> None:
+    target = LatencyTarget(name="t", url="http://127.0.0.1:1/", samples=100, p95="1s")
+    assert target.run_budget(3.0) == 301.0  # 100 rounds of one request, each up to 3 s, + 1 s
+    paced = LatencyTarget(name="t", url="http://127.0.0.1:1/", samples=20, warmup=4,
+                          concurrency=4, rate="10/s", p95="1s")
+    assert paced.run_budget(2.0) == 6 * 2.0 + 24 / 10 + 1
+    assert target.run_budget(60.0) == 600.0  # never more than k6's default maxDuration
+    bounded = LatencyTarget(name="t", url="http://127.0.0.1:1/", samples=100, p95="1s",
+                            max_duration="45s")
+    assert bounded.run_budget(3.0) == 45.0
 
 
 def test_refused_connections_fail_the_probe() -> None:
@@ -97,9 +122,10 @@ def test_refused_connections_fail_the_probe() -> None:
         probe(target, 5.0)
 
 
-def test_a_rate_that_cannot_fit_the_timeout_is_a_config_error(demo: DemoProcess) -> None:
-    target = LatencyTarget(name="t", url=demo.http_url, samples=100, rate="10/s", p95="1s")
-    with pytest.raises(ProbeConfigError, match="100 requests at 10/s need 10s, more than the 5s timeout"):
+def test_a_rate_that_cannot_fit_the_run_budget_is_a_config_error(demo: DemoProcess) -> None:
+    target = LatencyTarget(name="t", url=demo.http_url, samples=10_000, rate="10/s", p95="1s")
+    with pytest.raises(ProbeConfigError, match="10000 requests at 10/s need 16.7m, more than "
+                                               "the run's 10m budget; set the target's max_duration"):
         probe(target, 5.0)
 
 

@@ -40,8 +40,9 @@ def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict)
     if facts.cut_short:
         verdict.fail(
             f"only {len(facts.samples)} of {facts.planned} samples finished within the "
-            f"{format_duration(facts.budget)} timeout: the endpoint is too slow for the plan; raise "
-            "the target's timeout, or lower samples (judging the rest would flatter the endpoint)"
+            f"{format_duration(facts.budget)} run budget: the endpoint is too slow for the plan; "
+            "raise the target's max_duration, or lower samples (judging the rest would flatter "
+            "the endpoint)"
         )
     _judge_errors(target, facts, verdict)
     if not values:
@@ -49,8 +50,8 @@ def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict)
     for key, (level, threshold) in target.targets().items():
         needed = target.samples_needed(level)
         if len(values) < needed:
-            verdict.fail(f"{key}: only {len(values)} of {len(facts.samples)} samples have a latency "
-                         f"(the others failed), fewer than the {needed} a {key} verdict needs")
+            verdict.fail(f"{key}: only {len(values)} of {facts.planned} planned samples have a "
+                         f"latency, fewer than the {needed} a {key} verdict needs")
             continue
         judge_percentile(key, level, threshold, values, target.confidence, verdict)
     _judge_max(target, values, verdict)
@@ -130,13 +131,14 @@ def _samples_to_decide(
 
 
 def interval_text(values: Sequence[float], level: float, confidence: float | None) -> str:
-    """`95% CI 98.1ms..130ms` for the level-quantile of sorted values, or why there is none."""
+    """`95% bounds 98.1ms..130ms` (one-sided each, see opsgate.stats) for the level-quantile of
+    sorted values, or why there is none."""
     shown = confidence or REPORT_CONFIDENCE
     interval = quantile_interval(len(values), level, shown)
     low, high = interval.bounds(values)
     low_text = fmt_latency(low) if low is not None else "-inf"
     high_text = fmt_latency(high) if high is not None else "unbounded (too few samples)"
-    return f"{format_percent(shown)} CI {low_text}..{high_text}"
+    return f"{format_percent(shown)} bounds {low_text}..{high_text}"
 
 
 def _judge_max(target: LatencyTarget, values: Sequence[float], verdict: Verdict) -> None:
@@ -148,7 +150,7 @@ def _judge_max(target: LatencyTarget, values: Sequence[float], verdict: Verdict)
 def _judge_errors(target: LatencyTarget, facts: LatencySample, verdict: Verdict) -> None:
     n = len(facts.samples)
     if n == 0:
-        verdict.fail(f"no sample finished within the {format_duration(facts.budget)} timeout")
+        verdict.fail(f"no sample finished within the {format_duration(facts.budget)} run budget")
         return
     errors = facts.errors
     first = errors[0] if errors else None
@@ -167,8 +169,8 @@ def percentile_table(target: LatencyTarget, facts: LatencySample) -> str:
     lines = [f"{facts.method} {facts.url}: {len(facts.samples)} of {facts.planned} samples "
              f"(warm-up {facts.warmup} excluded), concurrency {facts.concurrency}, "
              f"{facts.wall:.2f}s wall, {rate:.1f} req/s",
-             f"percentiles: Hyndman-Fan type 7; intervals: distribution-free (binomial), "
-             f"confidence {target.confidence or REPORT_CONFIDENCE:g}",
+             f"percentiles: Hyndman-Fan type 7; bounds: distribution-free (binomial), one-sided "
+             f"each, confidence {target.confidence or REPORT_CONFIDENCE:g}",
              f"{'':6}{'value':>10}  {'interval':<36}target"]
     for key, level in PERCENTILES.items():
         threshold = getattr(target, key)

@@ -9,15 +9,24 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 
 from opsgate.errors import ProbeFailure, ProbeTimeout, ProtocolFailure, Unreachable
 from opsgate.probes.auth import auth_headers
-from opsgate.probes.transport import client_tls, network_failure, root_cause
+from opsgate.probes.http_policy import (
+    forwardable,
+    headers_too_large,
+    origin,
+    refuse_large_headers,
+    refuse_scheme,
+)
+from opsgate.probes.transport import client_tls, exception_chain, network_failure, root_cause
 from opsgate.redact import mask_header
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import HttpTarget
+from opsgate.units import format_duration
 
 _CHUNK = 64 * 1024
 _EXCERPT = 2048
@@ -88,7 +97,7 @@ class HttpResponse:
 
 def fetch(target: HttpTarget, timeout: float) -> HttpResponse:
     """Send the target's request and read at most `max_body` bytes within `timeout` seconds."""
-    client = _client_for(target)
+    client = _client_for(target, f"{target.method} {target.url}")
     request = client.build_request(
         target.method, target.url, headers=_request_headers(target),
         content=target.body, json=target.body_json,
@@ -132,9 +141,10 @@ def _request_headers(target: HttpTarget) -> dict[str, str]:
             **auth_headers(target.bearer_token, target.basic_auth)}
 
 
-def _client_for(target: HttpTarget) -> httpx.Client:
+def _client_for(target: HttpTarget, where: str) -> httpx.Client:
     """A client of its own per request (no cookie carries over from another check) on a
-    connection pool shared per TLS setting (checks of one service reuse connections)."""
+    connection pool shared per TLS setting (checks of one service reuse connections), enforcing
+    the policy both HTTP stacks share (probes/http_policy.py) on every hop."""
     key = (target.ca_bundle, target.insecure)
     with _transports_lock:
         transport = _transports.get(key)
@@ -144,8 +154,24 @@ def _client_for(target: HttpTarget) -> httpx.Client:
                 limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
             )
             _transports[key] = transport
+    first = origin(target.url)
+
+    def strip_credentials(request: httpx.Request) -> None:
+        kept = forwardable(request.headers, first, origin(str(request.url)), target.secret_headers)
+        for name in [name for name in request.headers if name not in kept]:
+            del request.headers[name]
+
+    def check_response(response: httpx.Response) -> None:
+        refuse_large_headers(where, response.headers.multi_items())
+        location = response.headers.get("location")
+        if target.follow_redirects and response.has_redirect_location and location:
+            # httpx would give a host-less `file:///etc/passwd` the request's host and fail
+            # later with "unsupported protocol": refuse it as the latency sampler does.
+            refuse_scheme(where, urljoin(str(response.request.url), location))
+
     # Never closed: closing a client would close the shared pool (see _close_transports).
-    return httpx.Client(transport=transport, max_redirects=target.max_redirects)
+    return httpx.Client(transport=transport, max_redirects=target.max_redirects,
+                        event_hooks={"request": [strip_credentials], "response": [check_response]})
 
 
 @atexit.register
@@ -167,14 +193,17 @@ def http_failure(
             "(check the server's redirect rules, e.g. an HTTP->HTTPS rule behind a TLS proxy)"
         )
     if isinstance(exc, httpx.ConnectTimeout):
-        return ProbeTimeout(f"{where}: no connection to {host_port} within {timeout:g}s")
+        return ProbeTimeout(f"{where}: no connection to {host_port} within {format_duration(timeout)}")
     if isinstance(exc, httpx.TimeoutException):
         return ProbeTimeout(
-            f"{where}: no complete response within {timeout:g}s (the service hangs or is overloaded)"
+            f"{where}: no complete response within {format_duration(timeout)} (the service hangs or "
+            "is overloaded)"
         )
     found = network_failure(exc, where, host_port, "the service")
     if found is not None:
         return found
+    if any(getattr(cause, "error_status_hint", None) == 431 for cause in exception_chain(exc)):
+        return headers_too_large(where)  # h11 refuses a header block over 100 KiB
     if isinstance(exc, httpx.RemoteProtocolError):
         return ProtocolFailure(f"{where}: the server broke the HTTP protocol: {exc}")
     return Unreachable(f"{where}: {type(exc).__name__}: {root_cause(exc) or exc}")

@@ -178,7 +178,7 @@ class _connect:
         target = self.target
         sock = _open(target, self.deadline)
         try:
-            _starttls(target, sock)
+            _starttls(target, sock, self.deadline)
             sock.settimeout(_remaining(self.deadline))
             self.tls = self.context.wrap_socket(sock, server_hostname=target.host)
         except ssl.SSLError as exc:
@@ -225,7 +225,7 @@ def _open(target: TlsTarget, deadline: float) -> socket.socket:
         raise Unreachable(f"{_where(target)}: cannot connect to {where}: {exc.strerror or exc}") from None
 
 
-def _starttls(target: TlsTarget, sock: socket.socket) -> None:
+def _starttls(target: TlsTarget, sock: socket.socket, deadline: float) -> None:
     if target.starttls == "postgres":
         sock.sendall(_PG_SSL_REQUEST)
         answer = sock.recv(1)
@@ -235,29 +235,29 @@ def _starttls(target: TlsTarget, sock: socket.socket) -> None:
                 "SSLRequest): set ssl = on with ssl_cert_file/ssl_key_file in postgresql.conf"
             )
     elif target.starttls == "smtp":
-        _smtp_starttls(target, sock)
+        _smtp_starttls(target, sock, deadline)
 
 
-def _smtp_starttls(target: TlsTarget, sock: socket.socket) -> None:
-    code, _ = _smtp_reply(target, sock)
+def _smtp_starttls(target: TlsTarget, sock: socket.socket, deadline: float) -> None:
+    code, _ = _smtp_reply(target, sock, deadline)
     if code != 220:
         raise ProtocolFailure(f"{_where(target)}: SMTP greeting was {code}, expected 220")
     sock.sendall(b"EHLO opsgate.invalid\r\n")
-    code, lines = _smtp_reply(target, sock)
+    code, lines = _smtp_reply(target, sock, deadline)
     if code != 250 or not any(line[4:].upper().startswith("STARTTLS") for line in lines):
         raise ProtocolFailure(f"{_where(target)}: the SMTP server does not offer STARTTLS "
                               f"(EHLO answered {code}: {' | '.join(lines)[:200]})")
     sock.sendall(b"STARTTLS\r\n")
-    code, lines = _smtp_reply(target, sock)
+    code, lines = _smtp_reply(target, sock, deadline)
     if code != 220:
         raise ProtocolFailure(f"{_where(target)}: STARTTLS answered {code} {' '.join(lines)[:120]}")
 
 
-def _smtp_reply(target: TlsTarget, sock: socket.socket) -> tuple[int, list[str]]:
+def _smtp_reply(target: TlsTarget, sock: socket.socket, deadline: float) -> tuple[int, list[str]]:
     """One (possibly multi-line) SMTP reply: its code and lines."""
     lines: list[str] = []
     while True:
-        line = _read_line(target, sock)
+        line = _read_line(target, sock, deadline)
         lines.append(line)
         if len(line) < 4 or line[3] != "-":
             break
@@ -267,11 +267,18 @@ def _smtp_reply(target: TlsTarget, sock: socket.socket) -> tuple[int, list[str]]
     return int(head), lines
 
 
-def _read_line(target: TlsTarget, sock: socket.socket) -> str:
-    # Byte by byte: nothing after the line may be consumed, the TLS handshake follows it.
+def _read_line(target: TlsTarget, sock: socket.socket, deadline: float) -> str:
+    # Byte by byte: nothing after the line may be consumed, the TLS handshake follows it. Each
+    # byte waits only for what is left of the probe's time: a server trickling its banner
+    # would otherwise get a fresh timeout per byte.
     data = bytearray()
     while not data.endswith(b"\n"):
-        byte = sock.recv(1)
+        try:
+            sock.settimeout(_remaining(deadline))
+            byte = sock.recv(1)
+        except TimeoutError:
+            raise ProbeTimeout(f"{_where(target)}: the SMTP server's reply did not end within "
+                               f"the timeout (read so far: {bytes(data[:80])!r})") from None
         if not byte:
             raise ProtocolFailure(f"{_where(target)}: the SMTP server closed the connection")
         data += byte

@@ -38,6 +38,11 @@ class Target(Strict):
         """The suites that run this target: its own `suites:`, else its kind's defaults."""
         return tuple(self.suites) if self.suites is not None else self.default_suites
 
+    def run_budget(self, timeout: float) -> float:
+        """How long one attempt of this target's probe may take in all, given its `timeout`:
+        the timeout itself, except for kinds whose probe makes many timed requests (latency)."""
+        return timeout
+
     @property
     def host_key(self) -> str:
         """Which service this target loads, for the per-host concurrency limit."""

@@ -6,7 +6,7 @@ import re
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from opsgate.targets import Strict, TlsClientTarget
 from opsgate.targets._urls import endpoint
@@ -103,34 +103,54 @@ class SecurityHeadersPolicy(Strict):
         return {name: (p and valid_regex(p)) for name, p in headers.items()}
 
 
-class HttpTarget(TlsClientTarget):
-    kind: ClassVar[str] = "http"
-    default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
+class HttpClientTarget(TlsClientTarget):
+    """What both HTTP-speaking kinds (`http`, `latency`) share: the URL, headers and credentials."""
 
     url: str
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = {}
-    body: str | None = None
-    body_json: Any = None
     basic_auth: BasicAuth | None = None
     bearer_token: str | None = None
     follow_redirects: bool = True
+    # Lower-cased names of `headers` whose value holds a secret of the profile (the loader
+    # passes its redactor in the validation context): they never leave the profile's origin.
+    _secret_headers: frozenset[str] = PrivateAttr(default=frozenset())
+
+    _url = field_validator("url")(lambda cls, v: http_url(v))
+
+    @model_validator(mode="after")
+    def _find_secret_headers(self, info: ValidationInfo) -> HttpClientTarget:
+        redact = (info.context or {}).get("redact")
+        if redact is not None:
+            self._secret_headers = frozenset(
+                name.lower() for name, value in self.headers.items() if redact(value) != value)
+        return self
+
+    @property
+    def secret_headers(self) -> frozenset[str]:
+        return self._secret_headers
+
+    @property
+    def host_key(self) -> str:
+        return endpoint(self.url)
+
+
+class HttpTarget(HttpClientTarget):
+    kind: ClassVar[str] = "http"
+    default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
+
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    body: str | None = None
+    body_json: Any = None
     max_redirects: int = Field(default=5, ge=0, le=30)
     max_body: Size = 1024 * 1024
     expect: Expect = Expect()
     security_headers: Literal["baseline"] | SecurityHeadersPolicy | None = None
-
-    _url = field_validator("url")(lambda cls, v: http_url(v))
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpTarget:
         if self.body is not None and self.body_json is not None:
             raise ValueError("give either 'body' or 'body_json', not both")
         return self
-
-    @property
-    def host_key(self) -> str:
-        return endpoint(self.url)
 
     @property
     def header_policy(self) -> SecurityHeadersPolicy | None:

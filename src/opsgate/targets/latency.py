@@ -6,16 +6,19 @@ sample cannot resolve (p99 from 20 samples) is a usage error naming the key, bef
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
-from opsgate.targets import TlsClientTarget
-from opsgate.targets._urls import endpoint
-from opsgate.targets.http import BasicAuth, http_url
-from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_duration
+from opsgate.targets.http import HttpClientTarget
+from opsgate.units import Duration, DurationThreshold, NumberThreshold, Threshold, format_duration
+
+# The default run budget never exceeds k6's default `maxDuration`: a plan of 100 requests with a
+# 10 s timeout would otherwise let a hung endpoint hold the gate for 17 minutes.
+MAX_DEFAULT_BUDGET = 600.0
 
 # Percentile keys of a latency target and the quantile level each one names.
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
@@ -40,25 +43,20 @@ def parse_rate(value: Any) -> float:
     return rate
 
 
-class LatencyTarget(TlsClientTarget):
+class LatencyTarget(HttpClientTarget):
     """Sample `samples` requests to `url` and judge their percentiles, maximum and error rate."""
 
     kind: ClassVar[str] = "latency"
     default_suites: ClassVar[tuple[str, ...]] = ("daily",)
 
-    url: str
     method: Literal["GET", "HEAD"] = "GET"
-    headers: dict[str, str] = {}
-    basic_auth: BasicAuth | None = None
-    bearer_token: str | None = None
-    follow_redirects: bool = True
     keepalive: bool = True
 
     samples: int = Field(default=50, ge=1, le=100_000)
     concurrency: int = Field(default=1, ge=1, le=256)
     warmup: int = Field(default=0, ge=0, le=10_000)
     rate: float | None = None
-    request_timeout: float | None = None
+    max_duration: Duration | None = Field(default=None, gt=0)
     confidence: float | None = Field(default=None, gt=0.5, lt=1.0)
 
     p50: DurationThreshold | None = None
@@ -69,17 +67,20 @@ class LatencyTarget(TlsClientTarget):
     max: DurationThreshold | None = None
     error_rate: NumberThreshold = Threshold(crit=0.01)
 
-    _url = field_validator("url")(lambda cls, v: http_url(v))
-
     @field_validator("rate", mode="before")
     @classmethod
     def _rate(cls, value: Any) -> float | None:
         return None if value is None else parse_rate(value)
 
-    @field_validator("request_timeout", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _request_timeout(cls, value: Any) -> float | None:
-        return None if value is None else parse_duration(value)
+    def _renamed_request_timeout(cls, data: Any) -> Any:
+        # `timeout` used to bound the whole run and `request_timeout` each request; a profile
+        # written then must not silently change meaning.
+        if isinstance(data, dict) and "request_timeout" in data:
+            raise ValueError("'request_timeout' is gone: 'timeout' is now the per-request timeout "
+                             "of a latency target, and 'max_duration' bounds the whole run")
+        return data
 
     @model_validator(mode="after")
     def _resolvable(self) -> LatencyTarget:
@@ -88,6 +89,11 @@ class LatencyTarget(TlsClientTarget):
                 "a latency target needs at least one of p50, p90, p95, p99, p999 or max "
                 "(e.g. 'p95: 500ms')"
             )
+        if self.rate is not None and self.max_duration is not None \
+                and self.requests / self.rate > self.max_duration:
+            raise ValueError(f"rate: {self.requests} requests at {self.rate:g}/s need "
+                             f"{self.requests / self.rate:.0f}s, more than max_duration "
+                             f"{format_duration(self.max_duration)}; raise max_duration or the rate")
         for key, (level, _) in self.targets().items():
             needed = self.samples_needed(level)
             if self.samples < needed:
@@ -114,6 +120,20 @@ class LatencyTarget(TlsClientTarget):
         return (f"at confidence {self.confidence:g} (the largest of n samples bounds it only when "
                 f"{level:g}^n <= {1 - self.confidence:.3g})")
 
+    def run_budget(self, timeout: float) -> float:
+        """How long the whole sampling run may take when each request may take `timeout`.
+
+        `max_duration` when set; otherwise the plan's worst case, every round of `concurrency`
+        requests taking the whole `timeout`, plus the pacing of `rate`, plus one second for what
+        happens between requests; at most MAX_DEFAULT_BUDGET. So by default only requests that
+        time out on their own can make a run long, and none is cut off by the run's end.
+        """
+        if self.max_duration is not None:
+            return self.max_duration
+        pacing = self.requests / self.rate if self.rate is not None else 0.0
+        worst = math.ceil(self.requests / self.concurrency) * timeout + pacing + 1.0
+        return min(worst, MAX_DEFAULT_BUDGET)
+
     @property
     def requests(self) -> int:
         """Every request the check sends: warm-up plus samples."""
@@ -124,7 +144,3 @@ class LatencyTarget(TlsClientTarget):
         """Sampling is load, and so `intrusive`, with more than one request in flight or more than
         INTRUSIVE_REQUESTS requests in all; one request at a time is what a single user sends."""
         return self.concurrency > 1 or self.requests > INTRUSIVE_REQUESTS
-
-    @property
-    def host_key(self) -> str:
-        return endpoint(self.url)
