@@ -619,8 +619,7 @@ class _SummaryHooks:
         self.progress.total = sum(1 for item in session.items if CALL in item.stash) or None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.summary.add(report)
-        record = self.summary.checks.get(report.nodeid)
+        record = self.summary.add(report)
         if self.progress is not None and record is not None and report.when == "teardown":
             self.progress.finished(record.outcome in ("fail", "error"))
 

@@ -101,10 +101,11 @@ class RunSummary:
     trends: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     written: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, report: pytest.TestReport) -> None:
+    def add(self, report: pytest.TestReport) -> CheckRecord | None:
+        """Fold a report into its check's record; the record, or None for a report of no check."""
         outcome = _property(report, "opsgate_outcome")
         if outcome is None:
-            return
+            return None
         vantage = _property(report, "opsgate_vantage")
         key = f"{report.nodeid}@{vantage}"  # `--dist each`: one record per check and vantage point
         record = self.checks.get(key)
@@ -116,7 +117,7 @@ class RunSummary:
             )
             self.checks[key] = record
         if report.when == "teardown" and record.outcome not in ("pass", "warn"):
-            return
+            return record
         record.outcome = outcome
         probe_s = _property(report, "opsgate_probe_seconds")
         record.duration_s = probe_s if probe_s is not None else round(
@@ -137,6 +138,7 @@ class RunSummary:
         elif report.skipped and isinstance(report.longrepr, tuple):
             reason = str(report.longrepr[2]).removeprefix("Skipped: ")
             record.message = self._unlabelled(record, reason)
+        return record
 
     @staticmethod
     def _unlabelled(record: CheckRecord, message: str) -> str:
