@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import textwrap
 from collections.abc import Callable, Iterator
@@ -36,8 +35,9 @@ def run_checks(pytester: pytest.Pytester) -> RunChecks:
     `run_checks(yaml_text, "-m", "smoke")` -> RunResult; reports land in `pytester.path/reports`.
     """
     pytester._monkeypatch.delenv("OPSGATE_PROFILE", raising=False)
-    shutil.copytree(REPO / "checks", pytester.path / "checks")
-    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    # As in the checkout: the checks are the default test path (with a profile, the plugin
+    # collects the installed checks, which are the same files).
+    (pytester.path / "pytest.ini").write_text(f"[pytest]\ntestpaths = {REPO / 'checks'}\n")
 
     def run(profile: str | None, *args: str) -> pytest.RunResult:
         """`profile=None` runs without one."""

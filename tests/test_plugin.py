@@ -46,10 +46,10 @@ def test_collect_only_lists_readable_ids_and_sends_nothing(run_checks: RunChecks
     counted = [line for line in metrics.splitlines() if line.startswith("demo_http_requests_total{")]
     assert counted == [], f"collect-only sent traffic: {counted}"
     result.stdout.fnmatch_lines([
-        "checks/test_http.py::test_http?api-health?",
-        "checks/test_http.py::test_http?nightly?",
-        "checks/test_http.py::test_http?frontend?",
-        "checks/test_security_headers.py::test_security_headers?frontend?",
+        "test_http.py::test_http?api-health?",
+        "test_http.py::test_http?nightly?",
+        "test_http.py::test_http?frontend?",
+        "test_security_headers.py::test_security_headers?frontend?",
     ])
 
 
@@ -224,13 +224,15 @@ def test_collected_objects_go_back_to_the_gc_when_the_session_ends(
 
     # In-process, as a user's own pytester test would run opsgate: frozen objects must not
     # outlive the session. During the run they are frozen (the check run's speed depends on it).
-    (pytester.path / "checks" / "conftest.py").write_text(
+    pytester.makepyfile(freeze_count=
         "import gc\n"
         "def pytest_runtest_teardown(item):\n"
         "    (item.config.rootpath / 'frozen.txt').write_text(str(gc.get_freeze_count()))\n")
+    pytester.syspathinsert()
     profile = pytester.path / "profile.yaml"
     profile.write_text(f"name: gc\nhttp: [{{name: up, url: '{demo.http_url}/health'}}]\n")
-    result = pytester.runpytest_inprocess(f"--profile={profile}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        f"--profile={profile}", "-p", "no:cacheprovider", "-p", "freeze_count")
     result.assert_outcomes(passed=1)
     assert int((pytester.path / "frozen.txt").read_text()) > 1000
     assert gc.get_freeze_count() == 0

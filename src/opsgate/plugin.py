@@ -34,7 +34,6 @@ SUITE_MARKERS = {
     "premaintenance": "verification before a maintenance window",
     "intrusive": "sends traffic with side effects (test webhook events, load); opt in knowingly",
 }
-_NO_TARGETS = object()  # parameter of a check whose section the profile leaves empty
 
 
 @dataclass
@@ -64,7 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="environment profile: profiles/NAME.yaml or a path (env OPSGATE_PROFILE)")
     group.addoption("--reports-dir", default=None, metavar="DIR",
                     help="where junit.xml, allure-results/, summary.json and summary.md go "
-                         "(default: reports/ under the rootdir)")
+                         "(default: reports/ in the ops repository: the profile's directory, or "
+                         "the parent of its profiles/ directory)")
     group.addoption("--opsgate-strict", action="store_true", default=False,
                     help="treat warn thresholds as failures (a strict gate)")
     group.addoption("--opsgate-concurrency", type=_positive, default=None, metavar="N",
@@ -92,10 +92,34 @@ def pytest_configure(config: pytest.Config) -> None:
     state = State(strict=config.getoption("opsgate_strict"))
     config.stash[STATE] = state
     if config.getoption("profile"):
+        _refuse_spaced_profile_path(config)
         _load(config, state)
+        _collect_the_checks(config, state)
+
+
+def _refuse_spaced_profile_path(config: pytest.Config) -> None:
+    from opsgate.layout import spaced_profile_path
+
+    path = spaced_profile_path(config.invocation_params.args)
+    if path is not None:
+        raise pytest.UsageError(
+            f"opsgate: write --profile={path} (with '='). With a space, pytest takes {path} for "
+            "a test path before opsgate is loaded, and would pick its rootdir and the tests to "
+            "run from it; nothing was run."
+        )
+
+
+def _collect_the_checks(config: pytest.Config, state: State) -> None:
+    """Unless paths are given, a run collects the built-in checks and the team's own `checks/`
+    beside the profile, from whatever directory it starts: never the tests of the directory."""
+    from opsgate.layout import check_dirs
+
+    if config.args_source is not pytest.Config.ArgsSource.ARGS and state.profile_path is not None:
+        config.args[:] = [str(directory) for directory in check_dirs(state.profile_path)]
 
 
 def _load(config: pytest.Config, state: State) -> None:
+    from opsgate.layout import default_reports_dir
     from opsgate.profile import ProfileError, load_profile, resolve_profile_path
     from opsgate.report import RunSummary
 
@@ -106,7 +130,7 @@ def _load(config: pytest.Config, state: State) -> None:
     except ProfileError as error:
         raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
     reports = config.getoption("reports_dir")
-    state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
+    state.reports_dir = Path(reports) if reports else default_reports_dir(state.profile_path)
     state.reports_dir.mkdir(parents=True, exist_ok=True)
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
@@ -159,14 +183,21 @@ def _start_demo(config: pytest.Config, state: State) -> None:
     config.add_cleanup(process.stop)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
+    """A check kind the profile does not use yields no items at all: not a wall of skips, and
+    `collected N items` counts only what can run."""
+    state = collector.config.stash[STATE]
+    marker = next((m for m in getattr(obj, "pytestmark", ()) if m.name == MARKER), None)
+    if marker is not None and state.profile is not None and not _targets_for(state, marker.kwargs):
+        return []
+    return None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(MARKER)
-    if marker is None:
-        return
     state = metafunc.config.stash[STATE]
-    targets = _targets_for(state, marker.kwargs)
-    if not targets:
-        metafunc.parametrize("target", [_NO_TARGETS], ids=["no-targets"])
+    if marker is None or state.profile is None:  # without a profile collection stops with advice
         return
     from opsgate.evidence import allure_marks
 
@@ -174,7 +205,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("target", [
         pytest.param(target, id=target.name,
                      marks=_marks_for(target, marker.kwargs) + allure_marks(target, check))
-        for target in targets
+        for target in _targets_for(state, marker.kwargs)
     ])
 
 
@@ -203,8 +234,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "opsgate checks need a profile: pass --profile NAME (a file in profiles/) or "
             "--profile=path/to/profile.yaml, or set OPSGATE_PROFILE; try `pytest --profile local`"
         )
-    # A kind the profile does not use yields no items at all, not a wall of skips.
-    items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
     if state.profile is None:
         return
     from opsgate.runner import ProbeCall
