@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import textwrap
 from collections.abc import Callable, Iterator
@@ -20,6 +21,15 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
 
 RunChecks = Callable[..., pytest.RunResult]
+
+
+def files_of_doc(page: str) -> dict[str, str]:
+    """The files a docs page shows, each a code block after `<!-- file: PATH -->`: tests run them
+    as written, so the page cannot drift from what works."""
+    text = (REPO / "docs" / page).read_text()
+    found = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, flags=re.S)
+    assert found, f"docs/{page} shows no files"
+    return dict(found)
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, model_validator
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
+from opsgate.targets.custom import CustomTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
@@ -64,6 +65,8 @@ class Profile(Strict):
     metrics: list[MetricsTarget] = []
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
+    # A team's own check kinds: section name -> targets (see docs/custom-checks.md).
+    custom: dict[str, list[CustomTarget]] = {}
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
@@ -77,14 +80,28 @@ class Profile(Strict):
                 seen.add(target.name)
         return self
 
+    @model_validator(mode="after")
+    def _custom_sections_stand_apart(self) -> Profile:
+        for section in self.custom:
+            if section in type(self).model_fields or not _SECTION.fullmatch(section):
+                raise ValueError(
+                    f"custom.{section}: a custom section needs a name of its own (letters, digits, "
+                    "'_'), not a built-in section's"
+                )
+        return self
+
     def sections(self) -> Iterator[tuple[str, list[Target]]]:
         for field in type(self).model_fields:
             value = getattr(self, field)
             if isinstance(value, list) and (not value or isinstance(value[0], Target)):
                 yield field, value
+        for section, targets in self.custom.items():
+            yield f"custom.{section}", list(targets)
 
     def targets(self, kind_section: str) -> list[Target]:
-        return list(getattr(self, kind_section, []))
+        if kind_section in type(self).model_fields:
+            return list(getattr(self, kind_section))
+        return list(self.custom.get(kind_section, []))
 
     def timeout_of(self, target: Target) -> float:
         return target.timeout if target.timeout is not None else self.defaults.timeout
@@ -95,6 +112,7 @@ class Profile(Strict):
 
 # libyaml's loader when PyYAML was built with it: a 1,000-target profile loads ~10x faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SECTION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
