@@ -49,11 +49,12 @@ def run_checks(pytester: pytest.Pytester) -> RunChecks:
     # collects the installed checks, which are the same files).
     (pytester.path / "pytest.ini").write_text(f"[pytest]\ntestpaths = {REPO / 'checks'}\n")
 
-    def run(profile: str | None, *args: str) -> pytest.RunResult:
-        """`profile=None` runs without one."""
+    def run(profile: str | None, *args: str, at: str = "profile.yaml") -> pytest.RunResult:
+        """`profile=None` runs without one; `at` is where the profile is written."""
         chosen: list[str] = []
         if profile is not None:
-            path = pytester.path / "profile.yaml"
+            path = pytester.path / at
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(profile))
             chosen = [f"--profile={path}"]
         return pytester.runpytest_subprocess(*chosen, "-p", "no:cacheprovider", *args)

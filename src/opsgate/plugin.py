@@ -171,11 +171,16 @@ def _wire_reports(config: pytest.Config, reports_dir: Path) -> None:
 
 def _start_demo(config: pytest.Config, state: State) -> None:
     from opsgate.demo import DemoError, DemoProcess
+    from opsgate.layout import default_reports_dir
 
     demo = state.profile.demo if state.profile else None
     assert demo is not None
+    # Its backup goes where the profile's paths point by default: the ops repository's reports/.
+    backups = os.environ.get("OPSGATE_DEMO_BACKUP_DIR") or str(
+        default_reports_dir(state.profile_path) / "demo-backups")
     process = DemoProcess(port=demo.port, https_port=demo.https_port,
-                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken)
+                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken,
+                          env={"OPSGATE_DEMO_BACKUP_DIR": backups})
     try:
         process.start()
     except DemoError as error:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from opsgate.profile_paths import missing_files, resolve_paths
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
@@ -145,10 +146,14 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     data = _interpolate(raw, (), path, environ, declared, redactor)
     # Learn before validating: a validation error quotes the offending value.
     redactor.learn_from(data)
+    resolve_paths(data, path.resolve().parent)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
+    missing = missing_files(profile, path.resolve().parent)
+    if missing:
+        raise ProfileError(redactor.redact("\n".join(f"{path}: {problem}" for problem in missing)))
     return profile, redactor
 
 
