@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import httpx
@@ -139,14 +140,15 @@ def test_reports_are_written_and_secrets_never_leak(
 def test_broken_configuration_reads_as_error_not_fail(
     run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
 ) -> None:
+    (pytester.path / "ca.pem").write_text("not a certificate\n")
     result = run_checks(f"""
         name: misconfigured
-        http: [{{name: a, url: "{demo.https_url}/", ca_bundle: /nonexistent/ca.pem}}]
+        http: [{{name: a, url: "{demo.https_url}/", ca_bundle: ca.pem}}]
     """)
     result.assert_outcomes(failed=1)
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     assert summary["checks"][0]["outcome"] == "error"
-    assert "ca_bundle /nonexistent/ca.pem does not exist" in summary["checks"][0]["message"]
+    assert f"ca_bundle {pytester.path / 'ca.pem'} is not a PEM CA file" in summary["checks"][0]["message"]
 
 
 def test_invalid_profile_is_a_usage_error(run_checks: RunChecks) -> None:
@@ -236,3 +238,79 @@ def test_collected_objects_go_back_to_the_gc_when_the_session_ends(
     result.assert_outcomes(passed=1)
     assert int((pytester.path / "frozen.txt").read_text()) > 1000
     assert gc.get_freeze_count() == 0
+
+
+def test_a_finding_reads_as_its_message_without_traceback_noise(
+    run_checks: RunChecks, pytester: pytest.Pytester,
+) -> None:
+    port = free_port()
+    result = run_checks(f"""
+        name: down
+        http: [{{name: api, url: "http://127.0.0.1:{port}/health"}}]
+        dns: [{{name: api, host: api.opsgate.test, nameservers: ["127.0.0.1:{port}"], timeout: 1s}}]
+    """)
+    result.assert_outcomes(failed=2)
+    reports = pytester.path / "reports"
+    junit = (reports / "junit.xml").read_text()
+    traces = [json.loads(path.read_text()).get("statusDetails", {}).get("trace", "")
+              for path in (reports / "allure-results").glob("*-result.json")]
+    assert len(traces) == 2
+    for text in [result.stdout.str(), junit, *traces]:
+        assert not re.search(r"\.py:\d+|\^\^\^|in test_|observe\(\)|judge_", text), text
+    result.stdout.fnmatch_lines([f"GET http://127.0.0.1:{port}/health: connection refused by*"])
+
+
+def test_an_internal_error_keeps_its_traceback(pytester: pytest.Pytester) -> None:
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_buggy.py").write_text(
+        "from opsgate.check import check\n\n"
+        "@check('buggy', probe=lambda target, timeout: {})\n"
+        "def test_buggy(target, observe, verdict):\n"
+        "    observe()['missing']\n")
+    (pytester.path / "production.yaml").write_text("name: p\ncustom: {buggy: [{name: one}]}\n")
+    result = pytester.runpytest_subprocess("--profile=production.yaml", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["checks/test_buggy.py:5: in test_buggy", "*KeyError: 'missing'"])
+
+
+def test_counts_show_only_the_checks_the_profile_uses(run_checks: RunChecks, demo: DemoProcess) -> None:
+    result = run_checks(f"""
+        name: counts
+        http:
+          - {{name: gate, url: "{demo.http_url}/health"}}
+          - {{name: nightly, url: "{demo.http_url}/health", suites: [daily]}}
+    """, "-m", "smoke")
+    result.stdout.fnmatch_lines(["collected 2 items / 1 deselected / 1 selected"])
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_an_empty_suite_says_so(run_checks: RunChecks, pytester: pytest.Pytester) -> None:
+    result = run_checks("""
+        name: shop
+        http: [{name: a, url: "http://127.0.0.1:1/"}]
+    """, "-m", "weekly")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(["NOTE  profile shop has no checks in suite weekly"])
+    summary_md = (pytester.path / "reports" / "summary.md").read_text()
+    assert "> profile shop has no checks in suite weekly" in summary_md
+
+
+def test_quarterly_and_the_profiles_own_suites_are_markers(
+    run_checks: RunChecks, demo: DemoProcess,
+) -> None:
+    profile = f"""
+        name: own-suites
+        suites: {{release: checks before a release is tagged}}
+        http:
+          - {{name: drill, url: "{demo.http_url}/health", suites: [quarterly]}}
+          - {{name: tagged, url: "{demo.http_url}/health", suites: [release]}}
+    """
+    markers = run_checks(profile, "--markers")
+    markers.stdout.fnmatch_lines([
+        "@pytest.mark.quarterly: quarterly tasks*",
+        "@pytest.mark.release: checks before a release is tagged (profile own-suites)",
+    ])
+    result = run_checks(profile, "-m", "release", "-v")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*test_http?tagged? PASSED*"])
+    assert run_checks(profile, "-m", "quarterly").parseoutcomes()["passed"] == 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from opsgate.check import MARKER
+from opsgate.suites import INTRUSIVE, SUITES
 
 if TYPE_CHECKING:
     from opsgate.profile import Profile
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
     from opsgate.runner import ProbeRunner
     from opsgate.verdict import Verdict
 
-SUITE_MARKERS = {
-    "smoke": "post-deploy smoke gate: fast checks that decide whether a deploy stays",
-    "daily": "the daily morning check",
-    "weekly": "weekly tasks (certificates, security headers, capacity)",
-    "monthly": "monthly tasks",
-    "premaintenance": "verification before a maintenance window",
-    "intrusive": "sends traffic with side effects (test webhook events, load); opt in knowingly",
-}
 
 
 @dataclass
@@ -86,7 +79,7 @@ def _positive(text: str) -> int:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for name, text in SUITE_MARKERS.items():
+    for name, text in {**SUITES, "intrusive": INTRUSIVE}.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.addinivalue_line("markers", f"{MARKER}(section, probe): an opsgate check (internal)")
     state = State(strict=config.getoption("opsgate_strict"))
@@ -132,6 +125,8 @@ def _load(config: pytest.Config, state: State) -> None:
     reports = config.getoption("reports_dir")
     state.reports_dir = Path(reports) if reports else default_reports_dir(state.profile_path)
     state.reports_dir.mkdir(parents=True, exist_ok=True)
+    for suite, text in state.profile.suites.items():
+        config.addinivalue_line("markers", f"{suite}: {text} (profile {state.profile.name})")
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
     # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
@@ -231,6 +226,7 @@ def _marks_for(target: Any, spec: dict[str, Any]) -> list[pytest.MarkDecorator]:
     return marks
 
 
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` deselection: only what runs needs a probe
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
     checks = [item for item in items if item.get_closest_marker(MARKER)]
@@ -241,6 +237,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
     if state.profile is None:
         return
+    _note_an_empty_suite(config, state, items)
     from opsgate.runner import ProbeCall
 
     for item in items:
@@ -251,6 +248,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 probe=marker.kwargs["probe"], target=target,
                 timeout=state.profile.timeout_of(target), retries=state.profile.retries_of(target),
             )
+
+
+def _note_an_empty_suite(config: pytest.Config, state: State, items: list[pytest.Item]) -> None:
+    markexpr = config.option.markexpr
+    if not items and markexpr and state.summary is not None and state.profile is not None:
+        state.summary.notes.append(f"profile {state.profile.name} has no checks in suite {markexpr}")
 
 
 def _param(item: pytest.Item) -> Any:
@@ -392,11 +395,22 @@ def pytest_runtest_makereport(
         return report
     from opsgate.report import classify, redact_report
 
-    redact_report(report, state.redactor)
     outcome = classify(report, call)
+    if call.excinfo is not None and report.failed and _is_a_finding(outcome, call.excinfo):
+        # The finding is the message; our call stack would only hide it (terminal, junit, allure).
+        report.longrepr = call.excinfo.getrepr(style="value", chain=False)
+    redact_report(report, state.redactor)
     if outcome is not None:
         report.user_properties.append(("opsgate_outcome", outcome))
     return report
+
+
+def _is_a_finding(outcome: str | None, excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """A verdict or a probe failure (the target is wrong) or a check the profile configures
+    wrongly: not an internal error, whose traceback is what a maintainer needs."""
+    from opsgate.errors import ProbeConfigError, ProbeFailure
+
+    return outcome == "fail" or excinfo.errisinstance((ProbeFailure, ProbeConfigError))
 
 
 class _SummaryHooks:
@@ -423,5 +437,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if state.summary is not None and state.summary.checks and _controls_the_run(config):
+    if state.summary is not None and (state.summary.checks or state.summary.notes) \
+            and _controls_the_run(config):
         state.summary.print_table(terminalreporter, state.reports_dir)

@@ -6,13 +6,14 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from opsgate.profile_paths import missing_files, resolve_paths
 from opsgate.redact import Redactor
+from opsgate.suites import SUITE_NAME, SUITES
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
 from opsgate.targets.custom import CustomTarget
@@ -68,6 +69,8 @@ class Profile(Strict):
     hosts: list[HostTarget] = []
     # A team's own check kinds: section name -> targets (see docs/custom-checks.md).
     custom: dict[str, list[CustomTarget]] = {}
+    # The profile's own suite names -> what they are for (registered as pytest markers).
+    suites: dict[Annotated[str, Field(pattern=SUITE_NAME)], str] = {}
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
@@ -89,6 +92,19 @@ class Profile(Strict):
                     f"custom.{section}: a custom section needs a name of its own (letters, digits, "
                     "'_'), not a built-in section's"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _known_suites(self) -> Profile:
+        known = {*SUITES, *self.suites}
+        for section, targets in self.sections():
+            for index, target in enumerate(targets):
+                unknown = [suite for suite in target.suites or () if suite not in known]
+                if unknown:
+                    raise ValueError(
+                        f"{section}[{index}].suites: unknown suite {unknown[0]!r} (known: "
+                        f"{', '.join(sorted(known))}; declare your own under the top-level 'suites:')"
+                    )
         return self
 
     def sections(self) -> Iterator[tuple[str, list[Target]]]:

@@ -17,6 +17,7 @@ from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/1"
 OUTCOMES = ("pass", "warn", "fail", "error", "skip")
+_EXPLAINED = ("warn", "fail", "error", "skip")  # outcomes listed with their message or reason
 _NODE = re.compile(r"::test_(?P<check>[^\[]+)(?:\[(?P<target>.*)\])?$")
 
 
@@ -84,6 +85,7 @@ class RunSummary:
     profile_path: Path
     started: float
     checks: dict[str, CheckRecord] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # about the run, not one check
 
     def add(self, report: pytest.TestReport) -> None:
         outcome = _property(report, "opsgate_outcome")
@@ -159,7 +161,8 @@ class RunSummary:
         ]
         for check, counts in sorted(self.by_check().items()):
             lines.append(f"| {check} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
-        problems = [r for r in self.checks.values() if r.outcome in ("fail", "error", "warn")]
+        lines += [f"> {note}" for note in self.notes]
+        problems = [r for r in self.checks.values() if r.outcome in _EXPLAINED]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
             for record in problems:
@@ -175,10 +178,12 @@ class RunSummary:
             terminal.write_line(check.ljust(width) + "".join(str(counts[o]).rjust(7)
                                                                for o in OUTCOMES))
         for record in self.checks.values():
-            if record.outcome in ("warn", "fail", "error"):
+            if record.outcome in _EXPLAINED:
                 first = _one_line(self._problem_text(record))[:200]
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]: "
                                     f"{first}")
+        for note in self.notes:
+            terminal.write_line(f"NOTE  {note}")
         if reports_dir is not None:
             terminal.write_line(f"reports: {reports_dir}/ (junit.xml, allure-results/, "
                                 "summary.json, summary.md)")

@@ -87,7 +87,7 @@ def test_stopped_server_fails_as_unreachable(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"*Unreachable: redis 127.0.0.1:{server.port}: connection refused by "
+            f"*redis 127.0.0.1:{server.port}: connection refused by "
             f"127.0.0.1:{server.port}: is redis-server running?"
         ]
     )
