@@ -60,6 +60,14 @@ def test_the_wheel_ships_every_check_module(wheel: Path) -> None:
     shipped = {Path(name).name for name in names if name.startswith("opsgate/checks/")}
     written = {path.name for path in (REPO / "checks").glob("*.py")}
     assert shipped == written
+    starter = {Path(name).name for name in names if name.startswith("opsgate/starter/")}
+    assert starter == {path.name for path in (REPO / "src/opsgate/starter").iterdir()}
+
+
+def test_the_installed_console_script_writes_a_starter_repository(venv: Path, tmp_path: Path) -> None:
+    made = _run(venv / "bin" / "opsgate", "init", "ops", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "ops" / "profiles" / "production.yaml").is_file()
 
 
 def test_an_installed_opsgate_runs_every_builtin_and_a_custom_check_from_anywhere(
