@@ -65,14 +65,14 @@ def test_a_stale_heartbeat_fails_with_the_runbook_and_a_late_one_warns(
     result = run(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "*heartbeats billing-worker: heartbeat age is 7.0?m, above the limit 5m (crit): "
+        "*heartbeats billing-worker: heartbeat age is 7*m, above the limit 5m (crit): "
         "look at the worker's log; restart it*",
         "*Runbook: https://wiki.example/runbooks/billing-worker*",
     ])
     beat(redis_server, 150)
     result = run(pytester)
     result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*heartbeat age is 2.5?m, above the limit 2m (warn)*"])
+    result.stdout.fnmatch_lines(["*heartbeat age is 2.*m, above the limit 2m (warn)*"])
 
 
 def test_a_missing_heartbeat_fails_with_what_to_look_at(

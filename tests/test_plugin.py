@@ -314,3 +314,39 @@ def test_quarterly_and_the_profiles_own_suites_are_markers(
     result.assert_outcomes(passed=1, deselected=1)
     result.stdout.fnmatch_lines(["*test_http?tagged? PASSED*"])
     assert run_checks(profile, "-m", "quarterly").parseoutcomes()["passed"] == 1
+
+
+def test_only_selected_targets_need_their_variables(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPSGATE_TEST_STRIPE_SECRET", raising=False)
+    profile = f"""
+        name: gate
+        http: [{{name: api, url: "{demo.http_url}/health"}}]
+        webhooks:
+          - {{name: stripe, url: "{demo.http_url}/webhooks/stripe", scheme: stripe,
+             secret: "${{OPSGATE_TEST_STRIPE_SECRET}}"}}
+    """
+    smoke = run_checks(profile, "-m", "smoke")
+    smoke.assert_outcomes(passed=1, deselected=1)
+    note = ("webhooks[0] (stripe): environment variable OPSGATE_TEST_STRIPE_SECRET is not set: "
+            "not needed, its checks are not selected")
+    smoke.stdout.fnmatch_lines([f"NOTE  {note}"])
+    assert f"> {note}" in (pytester.path / "reports" / "summary.md").read_text()
+    weekly = run_checks(profile, "-m", "weekly", "--collect-only")
+    assert weekly.ret == 4
+    weekly.stderr.fnmatch_lines([
+        "*profile.yaml: webhooks?0? (stripe): environment variable OPSGATE_TEST_STRIPE_SECRET is not "
+        "set, and a selected check needs it (export it, or write ${NAME:-default})"])
+
+
+def test_errors_name_targets_as_written_when_others_wait_for_variables(run_checks: RunChecks) -> None:
+    result = run_checks("""
+        name: p
+        http:
+          - {name: later, url: "${OPSGATE_TEST_UNSET_URL}"}
+          - {name: wrong, url: "http://127.0.0.1:1/", expect: {status: ok}}
+    """)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*profile.yaml: http?1?.expect.status: expected a status code*"])

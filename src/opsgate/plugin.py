@@ -238,6 +238,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if state.profile is None:
         return
     _note_an_empty_suite(config, state, items)
+    _require_the_variables_of_selected_targets(state, items)
     from opsgate.runner import ProbeCall
 
     for item in items:
@@ -254,6 +255,21 @@ def _note_an_empty_suite(config: pytest.Config, state: State, items: list[pytest
     markexpr = config.option.markexpr
     if not items and markexpr and state.summary is not None and state.profile is not None:
         state.summary.notes.append(f"profile {state.profile.name} has no checks in suite {markexpr}")
+
+
+def _require_the_variables_of_selected_targets(state: State, items: list[pytest.Item]) -> None:
+    """Only what runs needs its variables: a selected placeholder stops the run, a deselected
+    one is a note."""
+    assert state.profile is not None and state.summary is not None
+    selected = {id(_param(item)) for item in items}
+    needed, spared = [], []
+    for unresolved, target in state.profile.unresolved_targets():
+        (needed if id(target) in selected else spared).append(unresolved)
+    if needed:
+        raise pytest.UsageError("opsgate profile error:\n" + "\n".join(
+            f"{state.profile_path}: {u.describe()}, and a selected check needs it (export it, or "
+            "write ${NAME:-default})" for u in needed))
+    state.summary.notes += [f"{u.describe()}: not needed, its checks are not selected" for u in spared]
 
 
 def _param(item: pytest.Item) -> Any:
