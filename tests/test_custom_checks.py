@@ -108,3 +108,15 @@ def test_a_target_without_its_key_is_broken_not_failed(
     result.stdout.fnmatch_lines(["*target 'billing-worker' needs the key 'key' in the profile*"])
     summary = json.loads((ops_repo / "reports" / "summary.json").read_text())
     assert summary["checks"][0]["outcome"] == "error"
+
+
+def test_a_custom_section_without_its_check_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "profiles").mkdir()
+    (pytester.path / "profiles" / "production.yaml").write_text(
+        "name: p\ncustom: {heartbeats: [{name: billing-worker}]}\n")
+    result = pytester.runpytest_subprocess("--profile=profiles/production.yaml", "--collect-only",
+                                           "-p", "no:cacheprovider")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([
+        "*production.yaml: custom.heartbeats: no check reads this section (write "
+        f"@check('heartbeats', probe=...) in {pytester.path / 'checks'}/test_heartbeats.py)"])

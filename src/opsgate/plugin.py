@@ -43,6 +43,7 @@ class State:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     running: pytest.Item | None = None
     frozen: bool = False
+    sections_seen: set[str] = field(default_factory=set)  # by the collected check functions
 
 
 STATE = pytest.StashKey[State]()
@@ -189,6 +190,8 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     `collected N items` counts only what can run."""
     state = collector.config.stash[STATE]
     marker = next((m for m in getattr(obj, "pytestmark", ()) if m.name == MARKER), None)
+    if marker is not None:
+        state.sections_seen.add(marker.kwargs["section"])
     if marker is not None and state.profile is not None and not _targets_for(state, marker.kwargs):
         return []
     return None
@@ -237,6 +240,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
     if state.profile is None:
         return
+    _require_a_check_for_every_custom_section(config, state)
     _note_an_empty_suite(config, state, items)
     _require_the_variables_of_selected_targets(state, items)
     from opsgate.runner import ProbeCall
@@ -249,6 +253,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 probe=marker.kwargs["probe"], target=target,
                 timeout=state.profile.timeout_of(target), retries=state.profile.retries_of(target),
             )
+
+
+def _require_a_check_for_every_custom_section(config: pytest.Config, state: State) -> None:
+    """A custom section no check reads would silently check nothing (unless paths were given)."""
+    assert state.profile is not None and state.profile_path is not None
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        return
+    from opsgate.layout import ops_root
+
+    unread = sorted(set(state.profile.custom) - state.sections_seen)
+    if unread:
+        where = ops_root(state.profile_path) / "checks"
+        raise pytest.UsageError("opsgate profile error:\n" + "\n".join(
+            f"{state.profile_path}: custom.{section}: no check reads this section (write "
+            f"@check({section!r}, probe=...) in {where}/test_{section}.py)" for section in unread))
 
 
 def _note_an_empty_suite(config: pytest.Config, state: State, items: list[pytest.Item]) -> None:
