@@ -111,7 +111,7 @@ class RunSummary:
         if report.failed:
             record.message = _crash_message(report)
         elif report.skipped and isinstance(report.longrepr, tuple):
-            record.message = str(report.longrepr[2])
+            record.message = str(report.longrepr[2]).removeprefix("Skipped: ")
 
     def totals(self) -> dict[str, int]:
         counts = dict.fromkeys(OUTCOMES, 0)
