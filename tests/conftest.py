@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import socket
 import textwrap
 from collections.abc import Callable, Iterator
@@ -23,6 +23,15 @@ REPO = Path(__file__).resolve().parent.parent
 RunChecks = Callable[..., pytest.RunResult]
 
 
+def files_of_doc(page: str) -> dict[str, str]:
+    """The files a docs page shows, each a code block after `<!-- file: PATH -->`: tests run them
+    as written, so the page cannot drift from what works."""
+    text = (REPO / "docs" / page).read_text()
+    found = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, flags=re.S)
+    assert found, f"docs/{page} shows no files"
+    return dict(found)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -36,14 +45,16 @@ def run_checks(pytester: pytest.Pytester) -> RunChecks:
     `run_checks(yaml_text, "-m", "smoke")` -> RunResult; reports land in `pytester.path/reports`.
     """
     pytester._monkeypatch.delenv("OPSGATE_PROFILE", raising=False)
-    shutil.copytree(REPO / "checks", pytester.path / "checks")
-    (pytester.path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    # As in the checkout: the checks are the default test path (with a profile, the plugin
+    # collects the installed checks, which are the same files).
+    (pytester.path / "pytest.ini").write_text(f"[pytest]\ntestpaths = {REPO / 'checks'}\n")
 
-    def run(profile: str | None, *args: str) -> pytest.RunResult:
-        """`profile=None` runs without one."""
+    def run(profile: str | None, *args: str, at: str = "profile.yaml") -> pytest.RunResult:
+        """`profile=None` runs without one; `at` is where the profile is written."""
         chosen: list[str] = []
         if profile is not None:
-            path = pytester.path / "profile.yaml"
+            path = pytester.path / at
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(profile))
             chosen = [f"--profile={path}"]
         return pytester.runpytest_subprocess(*chosen, "-p", "no:cacheprovider", *args)

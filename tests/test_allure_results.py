@@ -55,6 +55,7 @@ def test_every_check_has_one_complete_result(run_checks: RunChecks, demo: DemoPr
 
 def test_a_checks_own_fixtures_keep_their_containers(run_checks: RunChecks, demo: DemoProcess,
                                                      pytester: pytest.Pytester) -> None:
+    (pytester.path / "checks").mkdir()  # the team's own checks, beside the profile
     (pytester.path / "checks" / "conftest.py").write_text(textwrap.dedent("""
         import pytest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import httpx
@@ -46,10 +47,10 @@ def test_collect_only_lists_readable_ids_and_sends_nothing(run_checks: RunChecks
     counted = [line for line in metrics.splitlines() if line.startswith("demo_http_requests_total{")]
     assert counted == [], f"collect-only sent traffic: {counted}"
     result.stdout.fnmatch_lines([
-        "checks/test_http.py::test_http?api-health?",
-        "checks/test_http.py::test_http?nightly?",
-        "checks/test_http.py::test_http?frontend?",
-        "checks/test_security_headers.py::test_security_headers?frontend?",
+        "test_http.py::test_http?api-health?",
+        "test_http.py::test_http?nightly?",
+        "test_http.py::test_http?frontend?",
+        "test_security_headers.py::test_security_headers?frontend?",
     ])
 
 
@@ -139,14 +140,15 @@ def test_reports_are_written_and_secrets_never_leak(
 def test_broken_configuration_reads_as_error_not_fail(
     run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
 ) -> None:
+    (pytester.path / "ca.pem").write_text("not a certificate\n")
     result = run_checks(f"""
         name: misconfigured
-        http: [{{name: a, url: "{demo.https_url}/", ca_bundle: /nonexistent/ca.pem}}]
+        http: [{{name: a, url: "{demo.https_url}/", ca_bundle: ca.pem}}]
     """)
     result.assert_outcomes(failed=1)
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     assert summary["checks"][0]["outcome"] == "error"
-    assert "ca_bundle /nonexistent/ca.pem does not exist" in summary["checks"][0]["message"]
+    assert f"ca_bundle {pytester.path / 'ca.pem'} is not a PEM CA file" in summary["checks"][0]["message"]
 
 
 def test_invalid_profile_is_a_usage_error(run_checks: RunChecks) -> None:
@@ -226,13 +228,127 @@ def test_collected_objects_go_back_to_the_gc_when_the_session_ends(
 
     # In-process, as a user's own pytester test would run opsgate: frozen objects must not
     # outlive the session. During the run they are frozen (the check run's speed depends on it).
-    (pytester.path / "checks" / "conftest.py").write_text(
+    pytester.makepyfile(freeze_count=
         "import gc\n"
         "def pytest_runtest_teardown(item):\n"
         "    (item.config.rootpath / 'frozen.txt').write_text(str(gc.get_freeze_count()))\n")
+    pytester.syspathinsert()
     profile = pytester.path / "profile.yaml"
     profile.write_text(f"name: gc\nhttp: [{{name: up, url: '{demo.http_url}/health'}}]\n")
-    result = pytester.runpytest_inprocess(f"--profile={profile}", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        f"--profile={profile}", "-p", "no:cacheprovider", "-p", "freeze_count")
     result.assert_outcomes(passed=1)
     assert int((pytester.path / "frozen.txt").read_text()) > 1000
     assert gc.get_freeze_count() == 0
+
+
+def test_a_finding_reads_as_its_message_without_traceback_noise(
+    run_checks: RunChecks, pytester: pytest.Pytester,
+) -> None:
+    port = free_port()
+    result = run_checks(f"""
+        name: down
+        http: [{{name: api, url: "http://127.0.0.1:{port}/health"}}]
+        dns: [{{name: api, host: api.opsgate.test, nameservers: ["127.0.0.1:{port}"], timeout: 1s}}]
+    """)
+    result.assert_outcomes(failed=2)
+    reports = pytester.path / "reports"
+    junit = (reports / "junit.xml").read_text()
+    traces = [json.loads(path.read_text()).get("statusDetails", {}).get("trace", "")
+              for path in (reports / "allure-results").glob("*-result.json")]
+    assert len(traces) == 2
+    for text in [result.stdout.str(), junit, *traces]:
+        assert not re.search(r"\.py:\d+|\^\^\^|in test_|observe\(\)|judge_", text), text
+    result.stdout.fnmatch_lines([f"GET http://127.0.0.1:{port}/health: connection refused by*"])
+
+
+def test_an_internal_error_keeps_its_traceback(pytester: pytest.Pytester) -> None:
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_buggy.py").write_text(
+        "from opsgate.check import check\n\n"
+        "@check('buggy', probe=lambda target, timeout: {})\n"
+        "def test_buggy(target, observe, verdict):\n"
+        "    observe()['missing']\n")
+    (pytester.path / "production.yaml").write_text("name: p\ncustom: {buggy: [{name: one}]}\n")
+    result = pytester.runpytest_subprocess("--profile=production.yaml", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["checks/test_buggy.py:5: in test_buggy", "*KeyError: 'missing'"])
+
+
+def test_counts_show_only_the_checks_the_profile_uses(run_checks: RunChecks, demo: DemoProcess) -> None:
+    result = run_checks(f"""
+        name: counts
+        http:
+          - {{name: gate, url: "{demo.http_url}/health"}}
+          - {{name: nightly, url: "{demo.http_url}/health", suites: [daily]}}
+    """, "-m", "smoke")
+    result.stdout.fnmatch_lines(["collected 2 items / 1 deselected / 1 selected"])
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_an_empty_suite_says_so(run_checks: RunChecks, pytester: pytest.Pytester) -> None:
+    result = run_checks("""
+        name: shop
+        http: [{name: a, url: "http://127.0.0.1:1/"}]
+    """, "-m", "weekly")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(["NOTE  profile shop has no checks in suite weekly"])
+    summary_md = (pytester.path / "reports" / "summary.md").read_text()
+    assert "> profile shop has no checks in suite weekly" in summary_md
+
+
+def test_quarterly_and_the_profiles_own_suites_are_markers(
+    run_checks: RunChecks, demo: DemoProcess,
+) -> None:
+    profile = f"""
+        name: own-suites
+        suites: {{release: checks before a release is tagged}}
+        http:
+          - {{name: drill, url: "{demo.http_url}/health", suites: [quarterly]}}
+          - {{name: tagged, url: "{demo.http_url}/health", suites: [release]}}
+    """
+    markers = run_checks(profile, "--markers")
+    markers.stdout.fnmatch_lines([
+        "@pytest.mark.quarterly: quarterly tasks*",
+        "@pytest.mark.release: checks before a release is tagged (profile own-suites)",
+    ])
+    result = run_checks(profile, "-m", "release", "-v")
+    result.assert_outcomes(passed=1, deselected=1)
+    result.stdout.fnmatch_lines(["*test_http?tagged? PASSED*"])
+    assert run_checks(profile, "-m", "quarterly").parseoutcomes()["passed"] == 1
+
+
+def test_only_selected_targets_need_their_variables(
+    run_checks: RunChecks, demo: DemoProcess, pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPSGATE_TEST_STRIPE_SECRET", raising=False)
+    profile = f"""
+        name: gate
+        http: [{{name: api, url: "{demo.http_url}/health"}}]
+        webhooks:
+          - {{name: stripe, url: "{demo.http_url}/webhooks/stripe", scheme: stripe,
+             secret: "${{OPSGATE_TEST_STRIPE_SECRET}}"}}
+    """
+    smoke = run_checks(profile, "-m", "smoke")
+    smoke.assert_outcomes(passed=1, deselected=1)
+    note = ("webhooks[0] (stripe): environment variable OPSGATE_TEST_STRIPE_SECRET is not set: "
+            "not needed, its checks are not selected")
+    smoke.stdout.fnmatch_lines([f"NOTE  {note}"])
+    assert f"> {note}" in (pytester.path / "reports" / "summary.md").read_text()
+    weekly = run_checks(profile, "-m", "weekly", "--collect-only")
+    assert weekly.ret == 4
+    weekly.stderr.fnmatch_lines([
+        "*profile.yaml: webhooks?0? (stripe): environment variable OPSGATE_TEST_STRIPE_SECRET is not "
+        "set, and a selected check needs it (export it, or write ${NAME:-default})"])
+
+
+def test_errors_name_targets_as_written_when_others_wait_for_variables(run_checks: RunChecks) -> None:
+    result = run_checks("""
+        name: p
+        http:
+          - {name: later, url: "${OPSGATE_TEST_UNSET_URL}"}
+          - {name: wrong, url: "http://127.0.0.1:1/", expect: {status: ok}}
+    """)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*profile.yaml: http?1?.expect.status: expected a status code*"])

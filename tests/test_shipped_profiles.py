@@ -26,7 +26,7 @@ def shipped(name: str) -> str:
 def test_local_profile_passes_with_every_check_kind(
     run_checks: RunChecks, pytester: pytest.Pytester,
 ) -> None:
-    result = run_checks(shipped("local"))
+    result = run_checks(shipped("local"), at="profiles/local.yaml")
     assert result.ret == 0, result.stdout.str()[-3000:]
     summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
     kinds = {check["check"] for check in summary["checks"]}
@@ -39,7 +39,7 @@ def test_local_profile_passes_with_every_check_kind(
 def test_local_broken_profile_fails_with_actionable_messages(
     run_checks: RunChecks, pytester: pytest.Pytester,
 ) -> None:
-    result = run_checks(shipped("local-broken"))
+    result = run_checks(shipped("local-broken"), at="profiles/local-broken.yaml")
     assert result.ret == 1
     result.stdout.fnmatch_lines([
         "*status 503 Service Unavailable, expected 200*",

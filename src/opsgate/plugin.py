@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from opsgate.check import MARKER
+from opsgate.suites import INTRUSIVE, SUITES
 
 if TYPE_CHECKING:
     from opsgate.profile import Profile
@@ -29,15 +30,6 @@ if TYPE_CHECKING:
     from opsgate.runner import ProbeCall, ProbeRunner
     from opsgate.verdict import Verdict
 
-SUITE_MARKERS = {
-    "smoke": "post-deploy smoke gate: fast checks that decide whether a deploy stays",
-    "daily": "the daily morning check",
-    "weekly": "weekly tasks (certificates, security headers, capacity)",
-    "monthly": "monthly tasks",
-    "premaintenance": "verification before a maintenance window",
-    "intrusive": "sends traffic with side effects (test webhook events, load); opt in knowingly",
-}
-_NO_TARGETS = object()  # parameter of a check whose section the profile leaves empty
 
 
 @dataclass
@@ -58,6 +50,7 @@ class State:
     previously_failed: bool | None = None
     baseline: dict[str, Any] | None = None
     junit: Path | None = None  # where junit.xml goes once pytest has written it
+    sections_seen: set[str] = field(default_factory=set)  # by the collected check functions
 
 
 STATE = pytest.StashKey[State]()
@@ -73,7 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="environment profile: profiles/NAME.yaml or a path (env OPSGATE_PROFILE)")
     group.addoption("--reports-dir", default=None, metavar="DIR",
                     help="where junit.xml, allure-results/, summary.json and summary.md go "
-                         "(default: reports/ under the rootdir)")
+                         "(default: reports/ in the ops repository: the profile's directory, or "
+                         "the parent of its profiles/ directory)")
     group.addoption("--opsgate-strict", action="store_true", default=False,
                     help="treat warn thresholds as failures (a strict gate)")
     group.addoption("--opsgate-concurrency", type=_positive, default=None, metavar="N",
@@ -183,7 +177,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for name, text in SUITE_MARKERS.items():
+    for name, text in {**SUITES, "intrusive": INTRUSIVE}.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.addinivalue_line("markers", f"{MARKER}(section, probe): an opsgate check (internal)")
     state = State(strict=config.getoption("opsgate_strict"))
@@ -200,7 +194,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_WorkerTeardown(config), "opsgate-worker-teardown")
     if config.getoption("profile"):
         try:
+            _refuse_spaced_profile_path(config)
             _load(config, state)
+            _collect_the_checks(config, state)
         except pytest.UsageError as error:
             if not _nagios(config):
                 raise
@@ -214,7 +210,29 @@ def _nagios(config: pytest.Config) -> bool:
     return bool(config.getoption("exit_mode") == "nagios")
 
 
+def _refuse_spaced_profile_path(config: pytest.Config) -> None:
+    from opsgate.layout import spaced_profile_path
+
+    path = spaced_profile_path(config.invocation_params.args)
+    if path is not None:
+        raise pytest.UsageError(
+            f"opsgate: write --profile={path} (with '='). With a space, pytest takes {path} for "
+            "a test path before opsgate is loaded, and would pick its rootdir and the tests to "
+            "run from it; nothing was run."
+        )
+
+
+def _collect_the_checks(config: pytest.Config, state: State) -> None:
+    """Unless paths are given, a run collects the built-in checks and the team's own `checks/`
+    beside the profile, from whatever directory it starts: never the tests of the directory."""
+    from opsgate.layout import check_dirs
+
+    if config.args_source is not pytest.Config.ArgsSource.ARGS and state.profile_path is not None:
+        config.args[:] = [str(directory) for directory in check_dirs(state.profile_path)]
+
+
 def _load(config: pytest.Config, state: State) -> None:
+    from opsgate.layout import default_reports_dir
     from opsgate.profile import ProfileError, load_profile, resolve_profile_path
     from opsgate.report import RunSummary
 
@@ -226,7 +244,7 @@ def _load(config: pytest.Config, state: State) -> None:
         raise pytest.UsageError(f"opsgate profile error:\n{error}") from None
     _check_output_options(config)
     reports = config.getoption("reports_dir")
-    state.reports_dir = Path(reports) if reports else config.rootpath / "reports"
+    state.reports_dir = Path(reports) if reports else default_reports_dir(state.profile_path)
     state.reports_dir.mkdir(parents=True, exist_ok=True)
     _remember_last_run(config, state)
     if _controls_the_run(config) and not config.option.collectonly:
@@ -234,6 +252,8 @@ def _load(config: pytest.Config, state: State) -> None:
         # writes no summary, so it leaves the last one alone).
         for name in ("summary.json", "summary.md", "summary.html"):
             (state.reports_dir / name).unlink(missing_ok=True)
+    for suite, text in state.profile.suites.items():
+        config.addinivalue_line("markers", f"{suite}: {text} (profile {state.profile.name})")
     state.summary = RunSummary(state.profile.name, state.profile_path, time.time())
     # Registered before pytest's own cleanups, so it runs after them: pytest's final
     # gc.collect() still skips the frozen objects (see _exempt_collected_objects_from_gc).
@@ -303,11 +323,16 @@ def _allure_environment(config: pytest.Config) -> dict[str, str]:
 
 def _start_demo(config: pytest.Config, state: State) -> None:
     from opsgate.demo import DemoError, DemoProcess
+    from opsgate.layout import default_reports_dir
 
     demo = state.profile.demo if state.profile else None
     assert demo is not None
+    # Its backup goes where the profile's paths point by default: the ops repository's reports/.
+    backups = os.environ.get("OPSGATE_DEMO_BACKUP_DIR") or str(
+        default_reports_dir(state.profile_path) / "demo-backups")
     process = DemoProcess(port=demo.port, https_port=demo.https_port,
-                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken)
+                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken,
+                          env={"OPSGATE_DEMO_BACKUP_DIR": backups})
     try:
         process.start()
     except DemoError as error:
@@ -315,14 +340,23 @@ def _start_demo(config: pytest.Config, state: State) -> None:
     config.add_cleanup(process.stop)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> list[Any] | None:
+    """A check kind the profile does not use yields no items at all: not a wall of skips, and
+    `collected N items` counts only what can run."""
+    state = collector.config.stash[STATE]
+    marker = next((m for m in getattr(obj, "pytestmark", ()) if m.name == MARKER), None)
+    if marker is not None:
+        state.sections_seen.add(marker.kwargs["section"])
+    if marker is not None and state.profile is not None and not _targets_for(state, marker.kwargs):
+        return []
+    return None
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(MARKER)
-    if marker is None:
-        return
     state = metafunc.config.stash[STATE]
-    targets = _targets_for(state, marker.kwargs)
-    if not targets:
-        metafunc.parametrize("target", [_NO_TARGETS], ids=["no-targets"])
+    if marker is None or state.profile is None:  # without a profile collection stops with advice
         return
     from opsgate.evidence import allure_marks
 
@@ -330,7 +364,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("target", [
         pytest.param(target, id=target.name,
                      marks=_marks_for(target, marker.kwargs) + allure_marks(target, check))
-        for target in targets
+        for target in _targets_for(state, marker.kwargs)
     ])
 
 
@@ -351,6 +385,7 @@ def _marks_for(target: Any, spec: dict[str, Any]) -> list[pytest.MarkDecorator]:
     return marks
 
 
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` deselection: only what runs needs a probe
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
     checks = [item for item in items if item.get_closest_marker(MARKER)]
@@ -359,13 +394,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "opsgate checks need a profile: pass --profile NAME (a file in profiles/) or "
             "--profile=path/to/profile.yaml, or set OPSGATE_PROFILE; try `pytest --profile local`"
         )
-    # A kind the profile does not use yields no items at all, not a wall of skips.
-    items[:] = [item for item in items if _param(item) is not _NO_TARGETS]
     if state.profile is None:
         return
     shard = config.getoption("shard")
     if shard is not None:
         _keep_shard(config, items, *shard)
+    _require_a_check_for_every_custom_section(config, state)
+    _note_an_empty_suite(config, state, items)
+    _require_the_variables_of_selected_targets(state, items)
     from opsgate.runner import ProbeCall
 
     for item in items:
@@ -387,6 +423,40 @@ def _keep_shard(config: pytest.Config, items: list[pytest.Item], index: int, cou
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+def _require_a_check_for_every_custom_section(config: pytest.Config, state: State) -> None:
+    """A custom section no check reads would silently check nothing (unless paths were given)."""
+    assert state.profile is not None and state.profile_path is not None
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        return
+    from opsgate.layout import ops_root
+
+    unread = sorted(set(state.profile.custom) - state.sections_seen)
+    if unread:
+        where = ops_root(state.profile_path) / "checks"
+        raise pytest.UsageError("opsgate profile error:\n" + "\n".join(
+            f"{state.profile_path}: custom.{section}: no check reads this section (write "
+            f"@check({section!r}, probe=...) in {where}/test_{section}.py)" for section in unread))
+
+
+def _note_an_empty_suite(config: pytest.Config, state: State, items: list[pytest.Item]) -> None:
+    markexpr = config.option.markexpr
+    if not items and markexpr and state.summary is not None and state.profile is not None:
+        state.summary.notes.append(f"profile {state.profile.name} has no checks in suite {markexpr}")
+
+
+def _require_the_variables_of_selected_targets(state: State, items: list[pytest.Item]) -> None:
+    """Only what runs needs its variables: a selected placeholder stops the run, a deselected
+    one is a note."""
+    assert state.profile is not None and state.summary is not None
+    selected = {id(_param(item)) for item in items}
+    needed, spared = [], []
+    for unresolved, target in state.profile.unresolved_targets():
+        (needed if id(target) in selected else spared).append(unresolved)
+    if needed:
+        raise pytest.UsageError("opsgate profile error:\n" + "\n".join(
+            f"{state.profile_path}: {u.describe()}, and a selected check needs it (export it, or "
+            "write ${NAME:-default})" for u in needed))
+    state.summary.notes += [f"{u.describe()}: not needed, its checks are not selected" for u in spared]
 
 
 def _param(item: pytest.Item) -> Any:
@@ -555,8 +625,11 @@ def pytest_runtest_makereport(
         return report
     from opsgate.report import classify, redact_report
 
-    redact_report(report, state.redactor)
     outcome = classify(report, call)
+    if call.excinfo is not None and report.failed and _is_a_finding(outcome, call.excinfo):
+        # The finding is the message; our call stack would only hide it (terminal, junit, allure).
+        report.longrepr = call.excinfo.getrepr(style="value", chain=False)
+    redact_report(report, state.redactor)
     if outcome in ("fail", "error") and report.when == "call" and state.profile is not None:
         outcome = _waive(item, report, state.profile) or outcome
     if report.when == "call":
@@ -587,12 +660,22 @@ def _waive(item: pytest.Item, report: pytest.TestReport, profile: Profile) -> st
     report.wasxfail = waiver.describe()  # type: ignore[attr-defined]
     report.opsgate_waiver = waiver.describe()  # type: ignore[attr-defined]
     return "waived"
+
+
 def vantage() -> str:
     """Where the checks run from: `OPSGATE_VANTAGE` (set per xdist worker with `--tx
     popen//env:OPSGATE_VANTAGE=eu-west`), else this machine's host name (an ssh worker's own)."""
     import socket
 
     return os.environ.get("OPSGATE_VANTAGE") or socket.gethostname()
+
+
+def _is_a_finding(outcome: str | None, excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    """A verdict or a probe failure (the target is wrong) or a check the profile configures
+    wrongly: not an internal error, whose traceback is what a maintainer needs."""
+    from opsgate.errors import ProbeConfigError, ProbeFailure
+
+    return outcome == "fail" or excinfo.errisinstance((ProbeFailure, ProbeConfigError))
 
 
 class _SummaryHooks:
@@ -721,7 +804,8 @@ def _notify(config: pytest.Config, state: State, data: dict[str, Any]) -> list[s
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if state.summary is not None and state.summary.checks and _controls_the_run(config):
+    if state.summary is not None and (state.summary.checks or state.summary.notes) \
+            and _controls_the_run(config):
         state.summary.print_table(terminalreporter, state.reports_dir)
     for problem in state.problems:
         terminalreporter.write_line(f"opsgate: {problem}", red=True)

@@ -6,16 +6,20 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from opsgate.inherit import InheritError, read_extended
 from opsgate.notify import Notification
+from opsgate.profile_paths import missing_files, resolve_paths
+from opsgate.profile_variables import Unresolved, original_index, set_aside
 from opsgate.redact import Redactor
+from opsgate.suites import SUITE_NAME, SUITES
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
+from opsgate.targets.custom import CustomTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
@@ -79,6 +83,11 @@ class Profile(Strict):
     hosts: list[HostTarget] = []
     notify: list[Notification] = []
     waivers: list[Waiver] = []
+    # A team's own check kinds: section name -> targets (see docs/custom-checks.md).
+    custom: dict[str, list[CustomTarget]] = {}
+    # The profile's own suite names -> what they are for (registered as pytest markers).
+    suites: dict[Annotated[str, Field(pattern=SUITE_NAME)], str] = {}
+    _unresolved: list[tuple[Unresolved, Target]] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
@@ -92,14 +101,60 @@ class Profile(Strict):
                 seen.add(target.name)
         return self
 
+    @model_validator(mode="after")
+    def _custom_sections_stand_apart(self) -> Profile:
+        for section in self.custom:
+            if section in type(self).model_fields or not _SECTION.fullmatch(section):
+                raise ValueError(
+                    f"custom.{section}: a custom section needs a name of its own (letters, digits, "
+                    "'_'), not a built-in section's"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _known_suites(self) -> Profile:
+        known = {*SUITES, *self.suites}
+        for section, targets in self.sections():
+            for index, target in enumerate(targets):
+                unknown = [suite for suite in target.suites or () if suite not in known]
+                if unknown:
+                    raise ValueError(
+                        f"{section}[{index}].suites: unknown suite {unknown[0]!r} (known: "
+                        f"{', '.join(sorted(known))}; declare your own under the top-level 'suites:')"
+                    )
+        return self
+
     def sections(self) -> Iterator[tuple[str, list[Target]]]:
         for field in type(self).model_fields:
             value = getattr(self, field)
             if isinstance(value, list) and (not value or isinstance(value[0], Target)):
                 yield field, value
+        for section, targets in self.custom.items():
+            yield f"custom.{section}", list(targets)
 
     def targets(self, kind_section: str) -> list[Target]:
-        return list(getattr(self, kind_section, []))
+        """The section's targets, and placeholders of those whose variables are not set."""
+        if kind_section in type(self).model_fields:
+            found = list(getattr(self, kind_section))
+        else:
+            found = list(self.custom.get(kind_section, []))
+        aside = kind_section if kind_section in type(self).model_fields else f"custom.{kind_section}"
+        return found + [target for unresolved, target in self._unresolved if unresolved.section == aside]
+
+    def unresolved(self, target: Target) -> Unresolved | None:
+        """Why a placeholder target cannot run (its unset variables), or None for a real one."""
+        return next((u for u, placeholder in self._unresolved if placeholder is target), None)
+
+    def unresolved_targets(self) -> list[tuple[Unresolved, Target]]:
+        return list(self._unresolved)
+
+    def set_aside(self, unresolved: list[Unresolved]) -> None:
+        """Stand-ins for the targets whose variables are unset: unvalidated, never probed."""
+        for aside in unresolved:
+            section = aside.section
+            model = CustomTarget if section.startswith("custom.") else get_args(
+                type(self).model_fields[section].annotation)[0]
+            self._unresolved.append((aside, model.model_construct(**aside.entry)))
 
     def timeout_of(self, target: Target) -> float:
         return target.timeout if target.timeout is not None else self.defaults.timeout
@@ -110,6 +165,7 @@ class Profile(Strict):
 
 # libyaml's loader when PyYAML was built with it: a 1,000-target profile loads ~10x faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SECTION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -137,6 +193,7 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
         raw = read_extended(path, _read_yaml)
     except InheritError as error:
         raise ProfileError(str(error)) from None
+    unresolved = set_aside(raw, environ)
     secret_names = raw.get("secrets") if isinstance(raw.get("secrets"), list) else []
     redactor = Redactor()
     declared = {str(name) for name in secret_names}
@@ -146,11 +203,18 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
     data = _expand_inventories(data, path)
     # Learn before validating: a validation error quotes the offending value.
     redactor.learn_from(data)
+    resolve_paths(data, path.resolve().parent)
     try:
         # The context lets targets tell which of their headers carry a secret.
         profile = Profile.model_validate(data, context={"redact": redactor.redact})
     except ValidationError as exc:
-        raise ProfileError(redactor.redact(_describe_validation(path, exc))) from None
+        raise ProfileError(redactor.redact(_describe_validation(path, exc, unresolved))) from None
+    for aside in unresolved:
+        redactor.learn_from(aside.entry)
+    profile.set_aside(unresolved)
+    missing = missing_files(profile, path.resolve().parent)
+    if missing:
+        raise ProfileError(redactor.redact("\n".join(f"{path}: {problem}" for problem in missing)))
     return profile, redactor
 
 
@@ -225,13 +289,22 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
     return text or "(top level)"
 
 
-def _describe_validation(path: Path, exc: ValidationError) -> str:
+def _describe_validation(path: Path, exc: ValidationError, unresolved: list[Unresolved]) -> str:
     lines = []
     for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        loc = _as_written(tuple(p for p in error["loc"] if not _is_union_tag(p)), unresolved)
         where = f"{format_loc(loc)}: " if loc else ""  # top-level validators name their own keys
         lines.append(f"{path}: {where}{_expectation(error, loc)}")
     return "\n".join(lines)
+
+
+def _as_written(loc: tuple[str | int, ...], unresolved: list[Unresolved]) -> tuple[str | int, ...]:
+    """The key path with the indexes of the profile as written (targets set aside removed)."""
+    if len(loc) >= 3 and loc[0] == "custom" and isinstance(loc[2], int):
+        return (*loc[:2], original_index(unresolved, f"custom.{loc[1]}", loc[2]), *loc[3:])
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        return (loc[0], original_index(unresolved, str(loc[0]), loc[1]), *loc[2:])
+    return loc
 
 
 def _is_union_tag(part: Any) -> bool:

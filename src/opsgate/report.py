@@ -19,7 +19,8 @@ from opsgate.redact import Redactor
 
 SCHEMA = "opsgate.summary/2"
 OUTCOMES = ("pass", "warn", "fail", "error", "waived", "skip")
-NOTABLE = ("fail", "error", "waived", "warn")  # outcomes listed one by one under the tables
+# Outcomes listed one by one under the tables, with their message or reason.
+NOTABLE = ("fail", "error", "waived", "warn", "skip")
 _NODE = re.compile(r"::test_(?P<check>[^\[]+)(?:\[(?P<target>.*)\])?$")
 
 
@@ -100,6 +101,7 @@ class RunSummary:
     # Judged values of earlier runs by check id and measure (history), for sparklines.
     trends: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     written: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # about the run, not one check
 
     def add(self, report: pytest.TestReport) -> CheckRecord | None:
         """Fold a report into its check's record; the record, or None for a report of no check."""
@@ -225,6 +227,7 @@ class RunSummary:
         split = self.split_verdicts()
         if split:
             lines += ["", "Fails from some vantage points only:", ""] + [f"- {line}" for line in split]
+        lines += [f"> {note}" for note in self.notes]
         problems = [r for r in self.checks.values() if r.outcome in NOTABLE]
         if problems:
             lines += ["", "| outcome | check | target | message |", "| --- | --- | --- | --- |"]
@@ -250,6 +253,8 @@ class RunSummary:
         for line in changes(self.written):
             terminal.write_line(line)
         self._print_slowest(terminal)
+        for note in self.notes:
+            terminal.write_line(f"NOTE  {note}")
         if reports_dir is not None:
             terminal.write_line(f"reports: {reports_dir}/ (junit.xml, allure-results/, "
                                 "summary.json, summary.md, summary.html)")

@@ -29,13 +29,13 @@ _WAIT_GRACE = 1.0
 class ProbeCall:
     """One probe function applied to one target; equal calls share one outcome."""
 
-    probe: str  # "module:function"
+    probe: str | Probe  # "module:function", or the function (a custom check's own probe)
     target: Target
     timeout: float
     retries: int
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> tuple[object, str, str]:
         return (self.probe, self.target.kind, self.target.name)
 
     @property
@@ -57,7 +57,9 @@ class Outcome:
 
 
 
-def load_probe(path: str) -> Probe:
+def load_probe(path: str | Probe) -> Probe:
+    if callable(path):
+        return path
     module_name, _, function = path.partition(":")
     return getattr(importlib.import_module(module_name), function)
 

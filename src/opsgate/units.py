@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 _DURATION_UNITS = {
     "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0,
@@ -150,13 +150,27 @@ def _threshold_dump(threshold: Threshold) -> dict[str, float | None]:
     return {"warn": threshold.warn, "crit": threshold.crit}
 
 
+class Limits(BaseModel):
+    """A threshold as written, for the profile's JSON Schema: `{warn, crit}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    warn: float | str | None = None
+    crit: float | str | None = None
+
+
+# What the JSON Schema accepts where a value takes a unit ("500ms", "1GB"), or a threshold.
+_WITH_UNIT = float | str
+THRESHOLD_INPUT = float | str | Limits
+
+
 def threshold_of(parse: Callable[[Any], float]) -> Any:
-    return Annotated[Threshold, BeforeValidator(threshold_reader(parse)),
+    return Annotated[Threshold,
+                     BeforeValidator(threshold_reader(parse), json_schema_input_type=THRESHOLD_INPUT),
                      PlainSerializer(_threshold_dump)]
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Size = Annotated[float, BeforeValidator(parse_size)]
+Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=_WITH_UNIT)]
+Size = Annotated[float, BeforeValidator(parse_size, json_schema_input_type=_WITH_UNIT)]
 NumberThreshold = threshold_of(parse_number)
 DurationThreshold = threshold_of(parse_duration)
 SizeThreshold = threshold_of(parse_size)

@@ -45,15 +45,16 @@ def test_a_backup_40h_old_fails_the_rpo(run_checks: RunChecks, pytester: pytest.
     ])
 
 
-def test_no_backup_at_all_fails(run_checks: RunChecks) -> None:
+def test_no_backup_at_all_fails(run_checks: RunChecks, pytester: pytest.Pytester) -> None:
     result = run_checks("""
         name: t
         backups:
           - {name: sqlite, path: "data/*.db.backup", runbook: "https://runbooks/backups#stale"}
     """)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*backups sqlite: no backup matches data/*.db.backup (resolved to */data/"
-                                 "*.db.backup): the backup job has not run or writes elsewhere*",
+    # A relative glob is read from the profile's directory (here the test's directory).
+    result.stdout.fnmatch_lines([f"*backups sqlite: no backup matches {pytester.path}/data/"
+                                 "*.db.backup: the backup job has not run or writes elsewhere*",
                                  "*Runbook: https://runbooks/backups#stale"])
 
 

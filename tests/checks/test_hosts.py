@@ -93,6 +93,6 @@ def test_ssh_to_a_dead_host_fails_as_unreachable(run_checks: RunChecks) -> None:
     """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        f"*Unreachable: ssh://root@127.0.0.1:{port}: ssh connection refused (*): is sshd running and "
+        f"*ssh://root@127.0.0.1:{port}: ssh connection refused (*): is sshd running and "
         "listening on that port?"
     ])

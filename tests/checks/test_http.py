@@ -14,6 +14,6 @@ def test_refused_connection_fails_with_its_reason(run_checks: RunChecks) -> None
     """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        f"*Unreachable: GET http://127.0.0.1:{port}/health: connection refused by "
+        f"*GET http://127.0.0.1:{port}/health: connection refused by "
         f"127.0.0.1:{port}: is the service running?",
     ])

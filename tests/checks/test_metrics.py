@@ -34,7 +34,7 @@ def test_prometheus_breach_no_data_nan_and_series(run_checks: RunChecks,
         "*metrics by-status: 2 problem(s):*",
         '*query sum by (status) *{status="201"} is 5, above the limit 2 (crit)*1 of 3)*',
         '*query sum by (status) *{status="500"} is 3, above the limit 2 (crit)*',
-        "*ProbeConfigError: metrics typo: Prometheus rejected the query (bad_data)*",
+        "*metrics typo: Prometheus rejected the query (bad_data)*",
     ])
     assert '{status="404"} is' not in result.stdout.str()
 

@@ -68,7 +68,7 @@ def test_wrong_password_fails_and_never_shows_it(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"*ProbeConfigError: redis 127.0.0.1:{server.port}: authentication failed*"
+            f"redis 127.0.0.1:{server.port}: authentication failed*"
             "update the url (e.g. REDIS_URL)"
         ]
     )
@@ -88,7 +88,7 @@ def test_stopped_server_fails_as_unreachable(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"*Unreachable: redis 127.0.0.1:{server.port}: connection refused by "
+            f"*redis 127.0.0.1:{server.port}: connection refused by "
             f"127.0.0.1:{server.port}: is redis-server running?"
         ]
     )

@@ -27,7 +27,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("env")
 def test_matching_secret_passes_and_is_intrusive(run_checks: RunChecks) -> None:
     with receiver("stripe", SECRET) as app:
-        result = run_checks(profile(app.url, reject_stale="true"), "-m", "smoke and intrusive")
+        result = run_checks(profile(app.url, reject_stale="true"), "-m", "weekly and intrusive")
         result.assert_outcomes(passed=1)
         skipped = run_checks(profile(app.url), "-m", "not intrusive")
     assert skipped.ret == 5  # nothing selected: webhook checks are intrusive
@@ -79,3 +79,15 @@ def test_secret_never_appears_in_output_or_reports(run_checks: RunChecks, pytest
         text = (reports / name).read_text()
         assert "webhooks" in text or "hook" in text
         assert SECRET not in text, name
+
+
+@pytest.mark.usefixtures("env")
+def test_the_smoke_gate_sends_no_test_events_unless_the_profile_opts_in(run_checks: RunChecks) -> None:
+    with receiver("stripe", SECRET) as app:
+        gate = run_checks(profile(app.url), "-m", "smoke")
+        opted_in = run_checks(profile(app.url, suites="[smoke]"), "-m", "smoke")
+        weekly = run_checks(profile(app.url), "-m", "weekly")
+    assert gate.ret == 5
+    gate.assert_outcomes(deselected=1)
+    opted_in.assert_outcomes(passed=1)
+    weekly.assert_outcomes(passed=1)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from opsgate.suites import SUITE_NAME
 from opsgate.units import Duration
 
-Suite = Literal["smoke", "daily", "weekly", "monthly", "premaintenance"]
+# One of opsgate.suites.SUITES or of the profile's own `suites:` (the profile checks which).
+Suite = Annotated[str, Field(pattern=SUITE_NAME)]
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, m
 
 from opsgate.targets import Strict, Target
 from opsgate.units import (
+    THRESHOLD_INPUT,
     NumberThreshold,
     Threshold,
     parse_number,
@@ -66,7 +67,8 @@ def _dump_size_or_ratio(value: SizeOrRatio) -> dict[str, Any]:
 
 
 SizeOrRatioFloor = Annotated[
-    SizeOrRatio, BeforeValidator(_read_size_or_ratio), PlainSerializer(_dump_size_or_ratio)
+    SizeOrRatio, BeforeValidator(_read_size_or_ratio, json_schema_input_type=THRESHOLD_INPUT),
+    PlainSerializer(_dump_size_or_ratio)
 ]
 
 

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from opsgate.jsonpath import parse_path
 from opsgate.targets import Strict, TlsClientTarget
@@ -118,6 +118,10 @@ def parse_selector(text: str) -> Selector:
     return Selector(name=name, matchers=tuple(matchers))
 
 
+# Written as PromQL selector text in a profile (the JSON Schema says so); read into a Selector.
+SelectorText = Annotated[Selector, WithJsonSchema({"type": "string", "description": "a PromQL selector"})]
+
+
 class MetricsTarget(TlsClientTarget):
     """One metric value judged against `min` and/or `max`."""
 
@@ -128,8 +132,8 @@ class MetricsTarget(TlsClientTarget):
     query: str | None = None
     url: str | None = None
     json_path: str | None = None
-    select: Selector | None = None
-    divide_by: Selector | None = None
+    select: SelectorText | None = None
+    divide_by: SelectorText | None = None
 
     headers: dict[str, str] = {}
     basic_auth: BasicAuth | None = None
