@@ -18,7 +18,7 @@ PROFILE = """
 
 
 def collected(result: pytest.RunResult) -> list[str]:
-    return [line for line in result.stdout.lines if re.match(r"checks/test_\w+\.py::", line)]
+    return [line for line in result.stdout.lines if re.match(r"(?:checks/)?test_\w+\.py::", line)]
 
 
 def test_shards_are_disjoint_cover_every_check_and_stay_the_same(run_checks: RunChecks) -> None:
