@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from opsgate.errors import ProbeFailure, ProbeTimeout, Unreachable, as_assertion
-from tests.conftest import RunChecks, free_port
+from tests.conftest import REPO, RunChecks, free_port
 
 BUGGY_PROBE = '''
 def probe(target, timeout):
@@ -52,7 +52,7 @@ def test_a_bug_in_a_probe_is_an_error_naming_opsgate_and_a_dead_target_a_failure
     result = run_checks(f"""
         name: outcomes
         redis: [{{name: down, url: "redis://127.0.0.1:{free_port()}/0"}}]
-    """, str(pytester.path / "checks" / "test_redis.py"), str(_write_checks(pytester)))
+    """, str(REPO / "checks" / "test_redis.py"), str(_write_checks(pytester)))
     result.assert_outcomes(failed=3)
     reports = pytester.path / "reports"
     summary = {c["check"]: c for c in json.loads((reports / "summary.json").read_text())["checks"]}
@@ -72,10 +72,11 @@ def test_a_bug_in_a_probe_is_an_error_naming_opsgate_and_a_dead_target_a_failure
     results = [json.loads(path.read_text()) for path in (reports / "allure-results").glob("*-result.json")]
     assert {r["name"].split("[")[0]: r["status"] for r in results} == {
         "test_redis": "failed", "test_assert_in_probe": "broken", "test_keyerror_in_probe": "broken"}
-    result.stdout.fnmatch_lines(["*opsgate.errors.Unreachable: redis 127.0.0.1:*connection refused*"])
+    result.stdout.fnmatch_lines(["redis 127.0.0.1:*: connection refused by *"])
 
 
 def _write_checks(pytester: pytest.Pytester) -> object:
     path = pytester.path / "checks" / "test_buggy.py"
+    path.parent.mkdir(exist_ok=True)
     path.write_text(CHECKS)
     return path

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
 from tests.probes.test_http import serving
 from tests.servers_http import recorder, stall
 
@@ -24,10 +22,8 @@ STALE = {"exit_status": 0, "totals": {"pass": 99}}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
-    """A directory with the repo's checks, a profile of one quick and one stalling target, and
-    the last run's reports; the stalling server's hits."""
-    shutil.copytree(REPO / "checks", tmp_path / "checks")
-    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = checks\n")
+    """An ops directory with a profile of one quick and one stalling target (the installed checks
+    run it), and the last run's reports; the stalling server's hits."""
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "summary.json").write_text(json.dumps(STALE))

@@ -101,7 +101,7 @@ def test_slow_statements_skip_with_a_reason_in_the_summaries(
     result = run_checks(profile(pg.url(), ", slow_statement_mean: 1s"))
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines([
-        "SKIP  slow_statements?main?: databases main: slow statements not judged: "
+        "SKIP  slow_statements?main?: slow statements not judged: "
         "pg_stat_statements is not installed*"])
     summary_md = (pytester.path / "reports" / "summary.md").read_text()
     assert "| skip | slow_statements | main | " in summary_md

@@ -127,6 +127,6 @@ def test_a_slow_server_fails_within_the_timeout_with_and_without_xdist(
         """, *xdist)
     result.assert_outcomes(failed=1)
     result.stdout.re_match_lines([
-        rf".*opsgate\.errors\.ProbeTimeout: redis 127\.0\.0\.1:{slow.port}: "
+        rf".*redis 127\.0\.0\.1:{slow.port}: "
         r"no (complete answer within the probe's 1\.5s"
         r"|time left for LLEN .: the probe's 1\.5s timeout ran out).*"])
