@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, model_validator
 from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
+from opsgate.targets.command import CommandTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
@@ -64,6 +65,7 @@ class Profile(Strict):
     metrics: list[MetricsTarget] = []
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
+    commands: list[CommandTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
