@@ -20,6 +20,7 @@ from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
 from opsgate.targets.http import HttpTarget
 from opsgate.targets.latency import LatencyTarget
+from opsgate.targets.log import LogsTarget
 from opsgate.targets.metrics import MetricsTarget
 from opsgate.targets.queue import QueueTarget
 from opsgate.targets.redis import RedisTarget
@@ -66,6 +67,7 @@ class Profile(Strict):
     backups: list[BackupTarget] = []
     hosts: list[HostTarget] = []
     commands: list[CommandTarget] = []
+    logs: list[LogsTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
