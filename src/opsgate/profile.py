@@ -15,6 +15,7 @@ from opsgate.redact import Redactor
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
 from opsgate.targets.command import CommandTarget
+from opsgate.targets.config import ConfigTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
@@ -68,6 +69,7 @@ class Profile(Strict):
     hosts: list[HostTarget] = []
     commands: list[CommandTarget] = []
     logs: list[LogsTarget] = []
+    config: list[ConfigTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
