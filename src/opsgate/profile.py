@@ -24,6 +24,7 @@ from opsgate.targets.latency import LatencyTarget
 from opsgate.targets.log import LogsTarget
 from opsgate.targets.metrics import MetricsTarget
 from opsgate.targets.queue import QueueTarget
+from opsgate.targets.rate_limit import RateLimitTarget
 from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
@@ -70,6 +71,7 @@ class Profile(Strict):
     commands: list[CommandTarget] = []
     logs: list[LogsTarget] = []
     config: list[ConfigTarget] = []
+    rate_limits: list[RateLimitTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:
