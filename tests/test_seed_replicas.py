@@ -1,0 +1,101 @@
+"""Each seed profile of `profiles/examples/`, every suite, against its replica on the demo target.
+
+Green when the replica is healthy; with the demo in broken mode, every seeded fault (the runbook's
+own failure symptoms) fails with the runbook's advice in the message. The profile files run as
+shipped: only their variables point them at the replica, as they would at staging.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from opsgate.demo import DemoProcess
+from tests.conftest import REPO, RunChecks, free_port
+
+EVERY_SUITE = "smoke or daily or weekly or monthly or premaintenance"
+
+
+def example(seed: str) -> str:
+    return (REPO / "profiles" / "examples" / f"{seed}.yaml").read_text()
+
+
+def kuya_environment(demo: DemoProcess, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                     redis_url: str) -> None:
+    base = f"{demo.http_url}/replicas/kuya-comps"
+    variables = {
+        "KUYA_URL": base, "SEARCHAPI_URL": f"{base}/searchapi", "EBAY_API_URL": f"{base}/ebay",
+        "KUYA_LIMITED_PATH": f"/comps?query=mike+trout+2011&pages=1&key={uuid.uuid4().hex}",
+        "KUYA_LOGS_COMMAND": f"curl -sf {base}/logs",
+        "KUYA_OUTDATED_COMMAND": f"curl -sf {base}/tools/pip-outdated",
+        "KUYA_PIP_AUDIT_COMMAND": f"curl -sf {base}/tools/pip-audit",
+        "KUYA_STATUS_COMMAND": f"curl -sf {base}/tools/railway-status",
+        "REDIS_URL": redis_url, "SEARCH_API_KEY": "replica-key", "EBAY_OAUTH_TOKEN": "replica-token",
+        "EBAY_APP_ID": "replica-app", "EBAY_DEV_ID": "replica-dev", "EBAY_CERT_ID": "replica-cert",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    (pytester.path / ".env.example").write_text(
+        "SEARCH_API_KEY=\nEBAY_APP_ID=\nEBAY_DEV_ID=\nEBAY_CERT_ID=\nREDIS_URL=\nRATE_LIMIT_PER_MINUTE=\n"
+        "WEB_CONCURRENCY=\n")
+
+
+def test_kuya_comps_is_green_on_its_healthy_replica(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess
+) -> None:
+    kuya_environment(demo, pytester, monkeypatch, "redis://127.0.0.1:6379/0")
+    (pytester.path / ".env").write_text(
+        "SEARCH_API_KEY=x\nEBAY_APP_ID=x\nEBAY_DEV_ID=x\nEBAY_CERT_ID=x\nREDIS_URL=redis://cache:6379\n"
+        "RATE_LIMIT_PER_MINUTE=10\nWEB_CONCURRENCY=4\n")
+    result = run_checks(example("kuya-comps"), "-m", EVERY_SUITE)
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert {c["check"] for c in summary["checks"]} >= {
+        "http", "metrics", "redis", "logs", "config", "rate_limits", "commands"}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+
+
+def test_kuya_comps_seeded_faults_fail_with_the_runbooks_advice(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    broken_demo: DemoProcess,
+) -> None:
+    kuya_environment(broken_demo, pytester, monkeypatch, f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.delenv("EBAY_CERT_ID")  # Issue 1: a required variable is missing
+    (pytester.path / ".env").write_text(  # Issue 1 prevention: .env does not match .env.example
+        "SEARCH_API_KEY=x\nEBAY_APP_ID=x\nEBAY_DEV_ID=x\nREDIS_URL=redis://cache:6379\n"
+        "RATE_LIMIT_PER_MINUTE=ten\nWEB_CONCURRENCY=4\n")
+    result = run_checks(example("kuya-comps"), "-m", EVERY_SUITE)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines_random([
+        "*http health: 2 problem(s):",
+        "*- status 503 Service Unavailable, expected 200*",
+        "*Runbook: Issue 1 (won't start): railway logs, look for \"[[]ERROR] Configuration validation "
+        "failed\"*",
+        "*http health-ready: 3 problem(s):",
+        "*- JSON body: at redis: expected true, got false",
+        "*Runbook: Issue 3 (Redis connection failed): verify * (redis://user:***@host:port); restart Redis*",
+        "*metrics comps-p95: p95 response time of /comps in ms is 6200, above the limit 5000 (crit)*",
+        "*Runbook: Issue 2 (slow): check /health/ready (Redis down means slow requests)*",
+        "*metrics cache-hit-rate: cache hit rate in percent is 0, below the minimum 40 (crit)*",
+        "*Runbook: Issue 3: hit rate 0 % means Redis is down*",
+        "*metrics comps-error-rate: error rate of /comps in percent is 7.5, above the limit 1 (crit)*",
+        "*http searchapi-quota: JSON account.remaining_credits: 0 is below the minimum 10.0",
+        "*Runbook: Issue 4: reduce searches or raise cache TTLs*",
+        "*http ebay-quota: JSON rateLimits[[]0].resources[[]0].rates[[]0].remaining: 12 is below the *",
+        "*logs config-validation: lines matching *Configuration validation failed* is 1, above the limit 0 "
+        "(crit): most frequent (1x): '* [[]ERROR] Configuration validation failed: EBAY_CERT_ID is not set'*",
+        "*logs api-rate-limits: lines matching * is 2, above the limit 0 (crit)*",
+        "*logs redis-unavailable: lines matching /Redis cache unavailable/ * is 1*",
+        "*config required-env: EBAY_CERT_ID missing from the environment of the run*",
+        "*- .env lacks 1 key(s) of .env.example: EBAY_CERT_ID*",
+        "*- RATE_LIMIT_PER_MINUTE in .env is not an integer (value not shown)",
+        "*rate_limits comps-per-client: no 429 after 12 requests (documented limit 10 per 60s + margin 2): "
+        "the rate limit is not enforced*",
+        "*commands outdated-dependencies: JSON len(*): expected 0, got 1",
+        "*commands pip-audit: JSON len(dependencies[[]?vulns!=[[]]]): expected 0, got 1",
+        "*Runbook: Monthly 1: pip install --upgrade -r requirements.txt, then pip-audit again",
+        "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
+        "*Unreachable: redis 127.0.0.1:*: connection refused by 127.0.0.1:*: is redis-server running?",
+    ])
