@@ -13,9 +13,11 @@ import uuid
 import pytest
 
 from opsgate.demo import DemoProcess
+from opsgate.demo.webhooks import SECRETS
 from tests.conftest import REPO, RunChecks, free_port
 
 EVERY_SUITE = "smoke or daily or weekly or monthly or premaintenance"
+DEMO_STRIPE_SECRET = SECRETS["stripe"]
 
 
 def example(seed: str) -> str:
@@ -99,3 +101,70 @@ def test_kuya_comps_seeded_faults_fail_with_the_runbooks_advice(
         "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
         "*Unreachable: redis 127.0.0.1:*: connection refused by 127.0.0.1:*: is redis-server running?",
     ])
+
+
+def pincart_environment(demo: DemoProcess, monkeypatch: pytest.MonkeyPatch, redis_url: str,
+                        stripe_secret: str) -> None:
+    base = f"{demo.http_url}/replicas/pincart"
+    variables = {
+        "PINCART_API_URL": base, "PINCART_WEB_URL": base,
+        "PINCART_LIMITED_PATH": f"/discover?key={uuid.uuid4().hex}",
+        "PINCART_LOGS_COMMAND": f"curl -sf {base}/logs",
+        "PINCART_DEPLOYMENTS_COMMAND": f"curl -sf {base}/tools/deployments",
+        "OPENAI_API_URL": f"{demo.http_url}/replicas/openai",
+        "OPENAI_STATUS_URL": f"{demo.http_url}/replicas/openai-status",
+        "REDIS_URL": redis_url, "STRIPE_WEBHOOK_SECRET": stripe_secret, "OPENAI_API_KEY": "sk-replica",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+
+# The PinCart profile's `metrics:` read the Prometheus that scrapes PinCart's API
+# (`http_server_requests_total`); the replica has none, so those three checks are left out here
+# (tests/checks/test_metrics*.py run the same query forms against a real Prometheus).
+WITHOUT_PROMETHEUS = "not test_metrics"
+
+
+def test_pincart_is_green_on_its_healthy_replica(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess
+) -> None:
+    pincart_environment(demo, monkeypatch, "redis://127.0.0.1:6379/0", DEMO_STRIPE_SECRET)
+    result = run_checks(example("pincart"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS)
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert {c["check"] for c in summary["checks"]} >= {
+        "http", "security_headers", "latency", "redis", "webhooks", "rate_limits", "logs", "commands",
+        "config"}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+
+
+def test_pincart_seeded_faults_fail_with_the_runbooks_advice(
+    run_checks: RunChecks, monkeypatch: pytest.MonkeyPatch, broken_demo: DemoProcess
+) -> None:
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    pincart_environment(broken_demo, monkeypatch, dead_redis, "rotated-not-deployed")
+    result = run_checks(example("pincart"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines_random([
+        "*http api-health: JSON body: at redis: expected true, got false",
+        "*Runbook: Alert 2 (Redis unavailable): /health shows \"redis\": false and the app falls back*",
+        "*http openai-key: 2 problem(s):",
+        "*- status 401 Unauthorized, expected 200*invalid_api_key*",
+        "*Runbook: Alert 4: check https://status.openai.com/*",
+        "*http openai-status: JSON status.indicator: expected one of *, got 'major'",
+        "*security_headers frontend: 4 problem(s):",
+        "*logs server-errors: lines matching /Traceback|ERROR/ in the last 5m of * is 24, above the limit*",
+        "*rate_limits api-per-ip: no 429 after 33 requests (documented limit 30 per 60s + margin 3): the "
+        "rate limit is not enforced*",
+        "*Runbook: Alert 3: limit is RATE_LIMIT_RPM (30 req/min per IP)*",
+        "*commands deployment-active: JSON [[]0].phase: expected 'ACTIVE', got 'ERROR'",
+        "*Runbook: Manual rollback: doctl apps create-deployment <app-id> --force-rebuild*",
+        # (the variable's name reads *** too: names listed under `secrets:` are masked like values)
+        "*config stripe-secret: * in the environment of the run does not match /^whsec_/ (value not shown)",
+        "*- SECURITY: the endpoint ACCEPTED an event with a wrong secret (200)*",
+        "*- Referrer-Policy 'unsafe-url' sends full URLs*",
+        "*Unreachable: redis 127.0.0.1:*: connection refused*",
+    ])
+    # The 429 spike from one IP: the runbook gives no number, so it is a warning naming the IP.
+    result.stdout.fnmatch_lines(["*logs rate-limit-spike: lines matching * is 45, above the limit 30 (warn): "
+                                 "most frequent (45x): '203.0.113.66 - - *"])
