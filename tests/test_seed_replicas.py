@@ -8,11 +8,16 @@ shipped: only their variables point them at the replica, as they would at stagin
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import time
 import uuid
 
+import httpx
 import pytest
 
 from opsgate.demo import DemoProcess
+from opsgate.demo.replica_aliexpress import DEFAULT_ADMIN_KEY
 from opsgate.demo.webhooks import SECRETS
 from tests.conftest import REPO, RunChecks, free_port
 
@@ -168,3 +173,69 @@ def test_pincart_seeded_faults_fail_with_the_runbooks_advice(
     # The 429 spike from one IP: the runbook gives no number, so it is a warning naming the IP.
     result.stdout.fnmatch_lines(["*logs rate-limit-spike: lines matching * is 45, above the limit 30 (warn): "
                                  "most frequent (45x): '203.0.113.66 - - *"])
+
+
+def aliexpress_environment(demo: DemoProcess, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                           admin_key: str) -> None:
+    base = f"{demo.http_url}/replicas/aliexpress-proxy"
+    for name, value in {"ALI_URL": base, "ADMIN_API_KEY": admin_key,
+                        "ALI_OUTDATED_COMMAND": f"curl -sf {base}/tools/pip-outdated",
+                        "ALI_SAFETY_COMMAND": f"curl -sf {base}/tools/safety"}.items():
+        monkeypatch.setenv(name, value)
+    # The proxy's own files, where the runbook keeps them: its log (as the replica wrote it), the
+    # SQLite backups `cp` made, the .env backup.
+    (pytester.path / "logs").mkdir()
+    (pytester.path / "logs" / "aliexpress_api.log").write_bytes(httpx.get(f"{base}/logs", timeout=10).content)
+    (pytester.path / "data").mkdir()
+    for name in ("cache", "audit"):
+        with sqlite3.connect(pytester.path / "data" / f"{name}.db.backup") as db:
+            db.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value TEXT)")
+            db.executemany("INSERT INTO entries VALUES (?, ?)", [(f"k{i}", "v" * 200) for i in range(500)])
+    (pytester.path / ".env.backup").write_text("ALIEXPRESS_APP_KEY=x\nADMIN_API_KEY=y\n")
+
+
+# The profile's `hosts:` target is the Docker host of a Docker deployment (ssh, dockerd); the replica
+# has no Docker host, so it is left out here (tests/checks/test_hosts.py runs that kind over ssh).
+WITHOUT_DOCKER_HOST = "not test_hosts"
+
+
+def test_aliexpress_proxy_is_green_on_its_healthy_replica(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess
+) -> None:
+    aliexpress_environment(demo, pytester, monkeypatch, DEFAULT_ADMIN_KEY)
+    result = run_checks(example("aliexpress-proxy"), "-m", EVERY_SUITE, "-k", WITHOUT_DOCKER_HOST)
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert {c["check"] for c in summary["checks"]} >= {"http", "logs", "backups", "commands"}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+
+
+def test_aliexpress_proxy_seeded_faults_fail_with_the_runbooks_advice(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+    broken_demo: DemoProcess,
+) -> None:
+    aliexpress_environment(broken_demo, pytester, monkeypatch, DEFAULT_ADMIN_KEY)
+    stale = time.time() - 3 * 86400  # the nightly `cp` stopped three days ago
+    os.utime(pytester.path / "data" / "cache.db.backup", (stale, stale))
+    with (pytester.path / "data" / "audit.db.backup").open("r+b") as backup:
+        backup.seek(4096)  # the second page, where the table lives: a torn copy of a live database
+        backup.write(b"\xff" * 4096)
+    result = run_checks(example("aliexpress-proxy"), "-m", EVERY_SUITE, "-k", WITHOUT_DOCKER_HOST)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines_random([
+        "*http health: status 503 Service Unavailable, expected 200*",
+        "*Runbook: Restart: Vercel redeploy (vercel --prod), Render dashboard, or docker restart *",
+        "*- JSON cache.hit_rate: 0.12 is below the minimum 0.5",
+        "*- JSON api.success_rate: 0.81 is below the minimum 0.99",
+        "*Runbook: Optimize Cache: increase TTL for stable data*",
+        "*http admin-requires-key: status 200 OK, expected [[]401, 403]*",
+        "*logs errors-24h: lines matching /ERROR/ in the last 24h of logs/aliexpress_api.log is 120, above "
+        "the limit 100 (crit): most frequent (120x): '* - aliexpress_api - ERROR - AliExpress API error: "
+        "ApiCallLimit exceeded'*",
+        "*logs access-denied: lines matching * is 60?, above the limit 500 (crit)*",
+        "*Runbook: Security: rotate the API keys if a key leaked; block the client at the edge",
+        "*backups cache-db: age of the newest backup is 3d, above the limit 36h (crit)*",
+        "*backups audit-db: PRAGMA integrity_check of the newest backup *audit.db.backup failed*",
+        "*commands outdated-dependencies: JSON len(*): expected 0, got 1",
+        "*commands safety: `curl -sf */tools/safety` exited with status 22, expected 0*",
+    ])
