@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from opsgate.demo import DemoProcess
 from opsgate.demo.replica_aliexpress import DEFAULT_ADMIN_KEY
 from opsgate.demo.webhooks import SECRETS
 from tests.conftest import REPO, RunChecks, free_port
+from tests.servers import PostgresServer, RedisServer
 
 EVERY_SUITE = "smoke or daily or weekly or monthly or premaintenance"
 DEMO_STRIPE_SECRET = SECRETS["stripe"]
@@ -238,4 +240,87 @@ def test_aliexpress_proxy_seeded_faults_fail_with_the_runbooks_advice(
         "*backups audit-db: PRAGMA integrity_check of the newest backup *audit.db.backup failed*",
         "*commands outdated-dependencies: JSON len(*): expected 0, got 1",
         "*commands safety: `curl -sf */tools/safety` exited with status 22, expected 0*",
+    ])
+
+
+@pytest.fixture(scope="module")
+def support_database() -> Iterator[PostgresServer]:
+    """The agent's PostgreSQL: a throwaway cluster with pg_stat_statements and its `messages` table."""
+    with PostgresServer("shared_preload_libraries=pg_stat_statements") as server, server.connect() as db:
+        db.execute("CREATE EXTENSION pg_stat_statements")
+        db.execute("CREATE TABLE messages (id serial PRIMARY KEY, created_at timestamptz DEFAULT now(), "
+                   "role text, intent text, metadata jsonb DEFAULT '{}')")
+        db.execute("INSERT INTO messages (role, intent) SELECT 'assistant', 'order_status' "
+                   "FROM generate_series(1, 200)")
+        db.execute(FAILED_ANSWERS, (3,))
+        yield server
+
+
+@pytest.fixture(scope="module")
+def support_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """The agent's Redis, holding its sessions (the runbook's `dbsize` is never 0 in use)."""
+    with RedisServer(tmp_path_factory.mktemp("support-redis")) as server:
+        server.client().set("session:replica", "{}")
+        yield server
+
+
+FAILED_ANSWERS = """INSERT INTO messages (role, intent, metadata)
+SELECT 'assistant', 'refund', '{"error": "timeout"}' FROM generate_series(1, %s)"""
+
+
+def support_environment(demo: DemoProcess, monkeypatch: pytest.MonkeyPatch, database_url: str,
+                        redis_url: str) -> None:
+    base = f"{demo.http_url}/replicas/support-agent"
+    for name, value in {
+        "SUPPORT_API_URL": base, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "PROMETHEUS_TOKEN": "replica-token",
+        "OPENAI_API_KEY": "sk-replica", "OPENAI_API_URL": f"{demo.http_url}/replicas/openai",
+        "OPENAI_STATUS_URL": f"{demo.http_url}/replicas/openai-status",
+        "SHOPIFY_STATUS_URL": f"{demo.http_url}/replicas/shopify-status",
+        "SUPPORT_LOGS_COMMAND": f"curl -sf {base}/logs",
+        "SUPPORT_STATUS_COMMAND": f"curl -sf {base}/tools/railway-status",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+# Left out here: `metrics:` (the Prometheus scraping the agent's API; tests/checks/test_metrics*.py
+# run the kind against a real one) and `dns:` (it resolves the production name through the system
+# resolver; tests/checks/test_dns.py runs the kind against dnsmasq).
+WITHOUT_PROMETHEUS_AND_DNS = "not test_metrics and not test_dns"
+
+
+def test_support_agent_is_green_on_its_healthy_replica(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess,
+    support_database: PostgresServer, support_redis: RedisServer,
+) -> None:
+    support_environment(demo, monkeypatch, support_database.url(), support_redis.url)
+    result = run_checks(example("support-agent"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_DNS)
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert {c["check"] for c in summary["checks"]} >= {"http", "latency", "databases", "redis", "logs",
+                                                        "commands"}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+
+
+def test_support_agent_seeded_faults_fail_with_the_runbooks_advice(
+    run_checks: RunChecks, monkeypatch: pytest.MonkeyPatch, broken_demo: DemoProcess,
+    support_database: PostgresServer,
+) -> None:
+    with support_database.connect() as db:  # a burst of failed assistant answers in the last hour
+        db.execute(FAILED_ANSWERS, (150,))
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    support_environment(broken_demo, monkeypatch, support_database.url(), dead_redis)
+    result = run_checks(example("support-agent"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_DNS)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines_random([
+        "*http api-ready: status 503 Service Unavailable, expected 200*",
+        "*Runbook: Database Connection Issues: railway status --service postgres; raise DATABASE_POOL_SIZE*",
+        "*http openai-key: status 401 Unauthorized, expected 200*",
+        "*Runbook: LLM Provider Issues: check status.openai.com; switch to the fallback model*",
+        "*http shopify-status: JSON status.indicator: expected one of *, got 'major'",
+        "*databases main: * 153, above the limit 100 (crit)*",
+        "*logs llm-rate-limits: lines matching * is 8, above the limit 0 (crit)*",
+        "*logs api-errors: lines matching /ERROR|Traceback/ * is 10, above the limit 5 (warn)*",
+        "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
+        "*Unreachable: redis 127.0.0.1:*: connection refused*",
     ])
