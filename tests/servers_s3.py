@@ -8,6 +8,7 @@ this project installs from (PyPI, Debian, npm), so this is the most faithful ser
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import free_port
@@ -49,12 +49,12 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # it imports Flask and botocore first: slow on a loaded machine
         while True:
             try:
-                httpx.get(url, timeout=1)
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
-            except httpx.HTTPError:
+            except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"moto_server did not start: {log.read_text()[-500:]}") from None
                 time.sleep(0.1)

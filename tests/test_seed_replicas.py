@@ -7,9 +7,12 @@ shipped: only their variables point them at the replica, as they would at stagin
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
+import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from opsgate.demo.replica_aliexpress import DEFAULT_ADMIN_KEY
 from opsgate.demo.webhooks import SECRETS
 from tests.conftest import REPO, RunChecks, free_port
 from tests.servers import PostgresServer, RedisServer
+from tests.servers_s3 import S3Server
 
 EVERY_SUITE = "smoke or daily or weekly or monthly or premaintenance"
 DEMO_STRIPE_SECRET = SECRETS["stripe"]
@@ -323,4 +327,82 @@ def test_support_agent_seeded_faults_fail_with_the_runbooks_advice(
         "*logs api-errors: lines matching /ERROR|Traceback/ * is 10, above the limit 5 (warn)*",
         "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
         "*Unreachable: redis 127.0.0.1:*: connection refused*",
+    ])
+
+
+def backup_archive(valid: bool = True) -> bytes:
+    """A mongodump directory as `tar -czf` makes it (cut short when not `valid`)."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name in ("orders.bson", "users.bson"):
+            member = tarfile.TarInfo(f"backup/aislemarts/{name}")
+            content = os.urandom(20_000)
+            member.size = len(content)
+            tar.addfile(member, io.BytesIO(content))
+    raw = data.getvalue()
+    return raw if valid else raw[: len(raw) // 2]
+
+
+def aislemarts_environment(demo: DemoProcess, monkeypatch: pytest.MonkeyPatch, s3: S3Server,
+                           newest_valid: bool) -> None:
+    bucket = f"aislemarts-backups-{uuid.uuid4().hex[:8]}"
+    s3.client().create_bucket(Bucket=bucket)
+    s3.put(bucket, "2026/11/backup-20261130T140000Z.tar.gz", backup_archive())
+    time.sleep(1.1)  # LastModified has one-second resolution: the next one is the newest
+    s3.put(bucket, "2026/12/backup-20261201T020000Z.tar.gz", backup_archive(newest_valid))
+    base = f"{demo.http_url}/replicas/aislemarts"
+    for name, value in {
+        "AISLEMARTS_API_URL": base, "STRIPE_API_URL": f"{base}/stripe",
+        "OPENAI_API_URL": f"{demo.http_url}/replicas/openai",
+        "AISLEMARTS_KUBECTL": f"{sys.executable} -m opsgate.demo.kubectl --server {demo.http_url}",
+        "AISLEMARTS_BACKUP_BUCKET": bucket, "AISLEMARTS_BACKUP_ENDPOINT": s3.url,
+        "STRIPE_WEBHOOK_SECRET": DEMO_STRIPE_SECRET, "STRIPE_SECRET_KEY": "sk_test_replica",
+        "OPENAI_API_KEY": "sk-replica", "PROMETHEUS_TOKEN": "replica-token",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+# Left out here: `metrics:` (the Prometheus scraping the backend; tests/checks/test_metrics*.py run
+# the same query forms, sustained ones included, against a real one) and `tls:` (the demo's
+# certificate is signed by its own CA, which the profile's production check rightly does not trust;
+# tests/checks/test_tls.py covers the kind).
+WITHOUT_PROMETHEUS_AND_TLS = "not test_metrics and not test_tls"
+
+
+@pytest.mark.usefixtures("s3_env")
+def test_aislemarts_is_green_on_its_healthy_replica(
+    run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess,
+    s3_server: S3Server,
+) -> None:
+    aislemarts_environment(demo, monkeypatch, s3_server, newest_valid=True)
+    result = run_checks(example("aislemarts"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_TLS)
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert {c["check"] for c in summary["checks"]} >= {"http", "latency", "commands", "logs", "webhooks",
+                                                        "backups"}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+
+
+@pytest.mark.usefixtures("s3_env")
+def test_aislemarts_seeded_faults_fail_with_the_runbooks_advice(
+    run_checks: RunChecks, monkeypatch: pytest.MonkeyPatch, broken_demo: DemoProcess, s3_server: S3Server,
+) -> None:
+    aislemarts_environment(broken_demo, monkeypatch, s3_server, newest_valid=False)
+    result = run_checks(example("aislemarts"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_TLS)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines_random([
+        "*commands pods-running: JSON len(items[[]?status.phase!='Running']): expected 0, got 1",
+        "*Runbook: CRITICAL Pods Down: check events; resource limits (kubectl top pods)*",
+        "*commands rollout-progressing: JSON len(*ProgressDeadlineExceeded*): expected 0, got 1",
+        "*Runbook: Emergency rollback: ./ops/scripts/rollback.sh prod",
+        "*commands hpa-headroom: JSON status.desiredReplicas: 10 is above the maximum 9.0",
+        "*commands backup-jobs: JSON len(items[[]?status.failed!=null]): expected 0, got 1",
+        "*logs stripe-webhook-errors: lines matching * is 25, above the limit 0 (crit)*",
+        "*logs backup-job-log: lines matching * is 1, above the limit 0 (crit)*403 Forbidden*",
+        "*http stripe-key: 2 problem(s):",
+        "*- status 401 Unauthorized, expected 200; body starts *Invalid API Key provided*",
+        "*webhooks stripe: SECURITY: the endpoint ACCEPTED an event with a wrong secret (200)*",
+        "*backups mongo: gzip read-through of the newest backup s3://aislemarts-backups-*/2026/12/backup-"
+        "20261201T020000Z.tar.gz failed: truncated archive*",
+        "*Runbook: WARNING Backup Issues: kubectl -n prod get jobs -l app=mongo-backup*",
     ])

@@ -54,7 +54,7 @@ SERVER_NAME = "opsgate-demo"
 BROKEN_SERVER_NAME = "nginx/1.18.0"
 
 # Modules of this package that are infrastructure, not route definitions.
-_NOT_ROUTE_MODULES = frozenset({"app", "process", "__main__"})
+_NOT_ROUTE_MODULES = frozenset({"app", "process", "__main__", "kubectl"})
 
 
 class DemoError(RuntimeError):

@@ -20,10 +20,13 @@ def judge_logs(target: LogsTarget, facts: LogFacts, verdict: Verdict) -> None:
     verdict.evidence("matching log lines", facts.evidence(target.show))
     verdict.note("lines in the window", facts.scanned, format_count(facts.scanned))
     window = format_duration(target.window)
+    # With `format: none` the source itself bounds what is read (`--since=1h`), not our window.
+    scope = f"in the output of {facts.source}" if target.format == "none" else \
+        f"in the last {window} of {facts.source}"
     top = facts.top(1)
     seen = (f"most frequent ({top[0][0]}x): {top[0][1][:_QUOTED]!r}" if top else "")
     verdict.measure(
-        f"lines matching /{target.pattern}/ in the last {window} of {facts.source}", len(facts.matches),
+        f"lines matching /{target.pattern}/ {scope}", len(facts.matches),
         target.max_matches, fmt=format_count,
         advice=f"{seen}; read the log around them (full list in the report's evidence) and follow the "
                "runbook for this error",
