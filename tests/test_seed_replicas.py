@@ -31,8 +31,18 @@ EVERY_SUITE = "smoke or daily or weekly or monthly or premaintenance"
 DEMO_STRIPE_SECRET = SECRETS["stripe"]
 
 
-def example(seed: str) -> str:
-    return (REPO / "profiles" / "examples" / f"{seed}.yaml").read_text()
+def run_example(run_checks: RunChecks, seed: str, left_out: str | None = None) -> pytest.RunResult:
+    """Every suite of `profiles/examples/<seed>.yaml`, as shipped; `left_out` is a `-k` expression."""
+    profile = (REPO / "profiles" / "examples" / f"{seed}.yaml").read_text()
+    return run_checks(profile, "-m", EVERY_SUITE, *(("-k", left_out) if left_out else ()))
+
+
+def assert_green(result: pytest.RunResult, pytester: pytest.Pytester, kinds: set[str]) -> None:
+    """The run passed, with no failure or error in its summary, and ran at least these check kinds."""
+    assert result.ret == 0, result.stdout.str()[-4000:]
+    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
+    assert kinds <= {c["check"] for c in summary["checks"]}
+    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
 
 
 def kuya_environment(demo: DemoProcess, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
@@ -62,12 +72,8 @@ def test_kuya_comps_is_green_on_its_healthy_replica(
     (pytester.path / ".env").write_text(
         "SEARCH_API_KEY=x\nEBAY_APP_ID=x\nEBAY_DEV_ID=x\nEBAY_CERT_ID=x\nREDIS_URL=redis://cache:6379\n"
         "RATE_LIMIT_PER_MINUTE=10\nWEB_CONCURRENCY=4\n")
-    result = run_checks(example("kuya-comps"), "-m", EVERY_SUITE)
-    assert result.ret == 0, result.stdout.str()[-4000:]
-    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
-    assert {c["check"] for c in summary["checks"]} >= {
-        "http", "metrics", "redis", "logs", "config", "rate_limits", "commands"}
-    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+    result = run_example(run_checks, "kuya-comps")
+    assert_green(result, pytester, {"http", "metrics", "redis", "logs", "config", "rate_limits", "commands"})
 
 
 def test_kuya_comps_seeded_faults_fail_with_the_runbooks_advice(
@@ -79,7 +85,7 @@ def test_kuya_comps_seeded_faults_fail_with_the_runbooks_advice(
     (pytester.path / ".env").write_text(  # Issue 1 prevention: .env does not match .env.example
         "SEARCH_API_KEY=x\nEBAY_APP_ID=x\nEBAY_DEV_ID=x\nREDIS_URL=redis://cache:6379\n"
         "RATE_LIMIT_PER_MINUTE=ten\nWEB_CONCURRENCY=4\n")
-    result = run_checks(example("kuya-comps"), "-m", EVERY_SUITE)
+    result = run_example(run_checks, "kuya-comps")
     assert result.ret == 1
     result.stdout.fnmatch_lines_random([
         "*http health: 2 problem(s):",
@@ -140,13 +146,9 @@ def test_pincart_is_green_on_its_healthy_replica(
     run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess
 ) -> None:
     pincart_environment(demo, monkeypatch, "redis://127.0.0.1:6379/0", DEMO_STRIPE_SECRET)
-    result = run_checks(example("pincart"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS)
-    assert result.ret == 0, result.stdout.str()[-4000:]
-    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
-    assert {c["check"] for c in summary["checks"]} >= {
-        "http", "security_headers", "latency", "redis", "webhooks", "rate_limits", "logs", "commands",
-        "config"}
-    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+    result = run_example(run_checks, "pincart", left_out=WITHOUT_PROMETHEUS)
+    assert_green(result, pytester, {"http", "security_headers", "latency", "redis", "webhooks", "rate_limits",
+                                    "logs", "commands", "config"})
 
 
 def test_pincart_seeded_faults_fail_with_the_runbooks_advice(
@@ -154,7 +156,7 @@ def test_pincart_seeded_faults_fail_with_the_runbooks_advice(
 ) -> None:
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
     pincart_environment(broken_demo, monkeypatch, dead_redis, "rotated-not-deployed")
-    result = run_checks(example("pincart"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS)
+    result = run_example(run_checks, "pincart", left_out=WITHOUT_PROMETHEUS)
     assert result.ret == 1
     result.stdout.fnmatch_lines_random([
         "*http api-health: JSON body: at redis: expected true, got false",
@@ -209,11 +211,8 @@ def test_aliexpress_proxy_is_green_on_its_healthy_replica(
     run_checks: RunChecks, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo: DemoProcess
 ) -> None:
     aliexpress_environment(demo, pytester, monkeypatch, DEFAULT_ADMIN_KEY)
-    result = run_checks(example("aliexpress-proxy"), "-m", EVERY_SUITE, "-k", WITHOUT_DOCKER_HOST)
-    assert result.ret == 0, result.stdout.str()[-4000:]
-    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
-    assert {c["check"] for c in summary["checks"]} >= {"http", "logs", "backups", "commands"}
-    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+    result = run_example(run_checks, "aliexpress-proxy", left_out=WITHOUT_DOCKER_HOST)
+    assert_green(result, pytester, {"http", "logs", "backups", "commands"})
 
 
 def test_aliexpress_proxy_seeded_faults_fail_with_the_runbooks_advice(
@@ -226,7 +225,7 @@ def test_aliexpress_proxy_seeded_faults_fail_with_the_runbooks_advice(
     with (pytester.path / "data" / "audit.db.backup").open("r+b") as backup:
         backup.seek(4096)  # the second page, where the table lives: a torn copy of a live database
         backup.write(b"\xff" * 4096)
-    result = run_checks(example("aliexpress-proxy"), "-m", EVERY_SUITE, "-k", WITHOUT_DOCKER_HOST)
+    result = run_example(run_checks, "aliexpress-proxy", left_out=WITHOUT_DOCKER_HOST)
     assert result.ret == 1
     result.stdout.fnmatch_lines_random([
         "*http health: status 503 Service Unavailable, expected 200*",
@@ -298,12 +297,8 @@ def test_support_agent_is_green_on_its_healthy_replica(
     support_database: PostgresServer, support_redis: RedisServer,
 ) -> None:
     support_environment(demo, monkeypatch, support_database.url(), support_redis.url)
-    result = run_checks(example("support-agent"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_DNS)
-    assert result.ret == 0, result.stdout.str()[-4000:]
-    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
-    assert {c["check"] for c in summary["checks"]} >= {"http", "latency", "databases", "redis", "logs",
-                                                        "commands"}
-    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+    result = run_example(run_checks, "support-agent", left_out=WITHOUT_PROMETHEUS_AND_DNS)
+    assert_green(result, pytester, {"http", "latency", "databases", "redis", "logs", "commands"})
 
 
 def test_support_agent_seeded_faults_fail_with_the_runbooks_advice(
@@ -314,7 +309,7 @@ def test_support_agent_seeded_faults_fail_with_the_runbooks_advice(
         db.execute(FAILED_ANSWERS, (150,))
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
     support_environment(broken_demo, monkeypatch, support_database.url(), dead_redis)
-    result = run_checks(example("support-agent"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_DNS)
+    result = run_example(run_checks, "support-agent", left_out=WITHOUT_PROMETHEUS_AND_DNS)
     assert result.ret == 1
     result.stdout.fnmatch_lines_random([
         "*http api-ready: status 503 Service Unavailable, expected 200*",
@@ -375,12 +370,8 @@ def test_aislemarts_is_green_on_its_healthy_replica(
     s3_server: S3Server,
 ) -> None:
     aislemarts_environment(demo, monkeypatch, s3_server, newest_valid=True)
-    result = run_checks(example("aislemarts"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_TLS)
-    assert result.ret == 0, result.stdout.str()[-4000:]
-    summary = json.loads((pytester.path / "reports" / "summary.json").read_text())
-    assert {c["check"] for c in summary["checks"]} >= {"http", "latency", "commands", "logs", "webhooks",
-                                                        "backups"}
-    assert summary["totals"]["fail"] == summary["totals"]["error"] == 0
+    result = run_example(run_checks, "aislemarts", left_out=WITHOUT_PROMETHEUS_AND_TLS)
+    assert_green(result, pytester, {"http", "latency", "commands", "logs", "webhooks", "backups"})
 
 
 @pytest.mark.usefixtures("s3_env")
@@ -388,7 +379,7 @@ def test_aislemarts_seeded_faults_fail_with_the_runbooks_advice(
     run_checks: RunChecks, monkeypatch: pytest.MonkeyPatch, broken_demo: DemoProcess, s3_server: S3Server,
 ) -> None:
     aislemarts_environment(broken_demo, monkeypatch, s3_server, newest_valid=False)
-    result = run_checks(example("aislemarts"), "-m", EVERY_SUITE, "-k", WITHOUT_PROMETHEUS_AND_TLS)
+    result = run_example(run_checks, "aislemarts", left_out=WITHOUT_PROMETHEUS_AND_TLS)
     assert result.ret == 1
     result.stdout.fnmatch_lines_random([
         "*commands pods-running: JSON len(items[[]?status.phase!='Running']): expected 0, got 1",

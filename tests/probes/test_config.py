@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +61,6 @@ def test_a_broken_or_missing_file_is_a_finding_without_its_content(tmp_path: Pat
     with pytest.raises(ProbeFailure, match=r"nowhere.env does not exist: the deploy did not write it"):
         run(env_file=str(tmp_path / "nowhere.env"))
 
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with SshServer(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
 
 
 @needs_sshd

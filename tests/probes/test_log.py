@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,11 +177,6 @@ def test_an_empty_journal_is_never_a_quiet_one(tmp_path: Path) -> None:
                                            "running there or keeps no journal"):
         run(journald={"directory": str(tmp_path / "empty")}, pattern="ERROR")
 
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with SshServer(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
 
 
 @needs_sshd

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from opsgate.probes.shell import run_command
 from opsgate.targets.command import CommandTarget
 from tests.conftest import free_port
 from tests.probes.test_host import SshServer, needs_sshd
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with SshServer(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
 
 
 def local(command: str) -> CommandTarget:

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, field_validator, model_validator
 from opsgate.jsonpath import parse_path
 from opsgate.targets import Strict
 from opsgate.targets._connection import Connected
-from opsgate.targets._validate import valid_regex
+from opsgate.targets._validate import exactly_one, valid_regex
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -70,10 +70,7 @@ class ConfigTarget(Connected):
 
     @model_validator(mode="after")
     def _one_source(self) -> ConfigTarget:
-        given = [key for key in ("env", "env_file", "file") if getattr(self, key) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one source: 'env' (names), 'env_file' or 'file'"
-                             + (f" (got {', '.join(given)})" if given else ""))
+        exactly_one(self, ("env", "env_file", "file"), "'env' (names), 'env_file' or 'file'")
         if self.example is not None and self.env_file is None:
             raise ValueError("'example' is the env file's template: it needs 'env_file'")
         if self.env is not None and self.keys:

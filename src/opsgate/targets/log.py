@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import Strict
 from opsgate.targets._connection import Connected
-from opsgate.targets._validate import valid_regex
+from opsgate.targets._validate import exactly_one, valid_regex
 from opsgate.units import Duration, NumberThreshold, Size, Threshold
 
 BUILT_IN_FORMATS = ("auto", "combined", "iso8601", "syslog", "json", "none")
@@ -88,10 +88,7 @@ class LogsTarget(Connected):
 
     @model_validator(mode="after")
     def _one_source(self) -> LogsTarget:
-        given = [key for key in ("file", "journald", "command") if getattr(self, key) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one source: 'file', 'journald' or 'command'"
-                             + (f" (got {', '.join(given)})" if given else ""))
+        exactly_one(self, ("file", "journald", "command"), "'file', 'journald' or 'command'")
         if self.time_field is not None and self.format not in ("json", "auto"):
             raise ValueError("'time_field' applies to JSON lines: use it with format 'json' (or 'auto')")
         return self
