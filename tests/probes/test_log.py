@@ -19,18 +19,17 @@ from opsgate.probes.log import LogFacts, mask_secrets, probe
 from opsgate.targets.log import LogsTarget
 from tests.probes.test_host import SshServer, needs_sshd
 
-NOW = time.time()
 JOURNAL_REMOTE = "/usr/lib/systemd/systemd-journal-remote"
 
 
 def combined(minutes_ago: float, status: int, path: str = "/api/pins") -> str:
     """An nginx combined log line written `minutes_ago`."""
-    stamp = datetime.fromtimestamp(NOW - minutes_ago * 60, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    stamp = datetime.fromtimestamp(time.time() - minutes_ago * 60, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     return f'203.0.113.7 - - [{stamp}] "GET {path} HTTP/1.1" {status} 512 "-" "curl/8.0"'
 
 
 def iso(minutes_ago: float) -> str:
-    return datetime.fromtimestamp(NOW - minutes_ago * 60).strftime("%Y-%m-%d %H:%M:%S,123")
+    return datetime.fromtimestamp(time.time() - minutes_ago * 60).strftime("%Y-%m-%d %H:%M:%S,123")
 
 
 def write(path: Path, lines: list[str], mtime_minutes_ago: float | None = None) -> Path:
@@ -41,7 +40,7 @@ def write(path: Path, lines: list[str], mtime_minutes_ago: float | None = None) 
     else:
         path.write_bytes(data)
     if mtime_minutes_ago is not None:
-        then = NOW - mtime_minutes_ago * 60
+        then = time.time() - mtime_minutes_ago * 60
         os.utime(path, (then, then))
     return path
 
@@ -81,20 +80,20 @@ def test_a_traceback_belongs_to_the_line_that_started_it(tmp_path: Path) -> None
     ])
     facts = run(file=str(log), pattern="Traceback|KeyError", window="1h")
     assert [m.text for m in facts.matches] == ["Traceback (most recent call last):", "KeyError: 'sku'"]
-    assert all(m.at is not None and NOW - 11 * 60 < m.at < NOW for m in facts.matches)
+    assert all(m.at is not None and time.time() - 11 * 60 < m.at < time.time() for m in facts.matches)
 
 
 def test_syslog_json_and_custom_formats(tmp_path: Path) -> None:
-    old, new = (datetime.fromtimestamp(NOW - m * 60) for m in (180, 3))
+    old, new = (datetime.fromtimestamp(time.time() - m * 60) for m in (180, 3))
     syslog = write(tmp_path / "syslog", [f"{old:%b} {old.day:>2} {old:%H:%M:%S} web nginx[1]: [error] x",
                                          f"{new:%b} {new.day:>2} {new:%H:%M:%S} web nginx[1]: [error] y"])
     assert [m.text[-1] for m in run(file=str(syslog), pattern=r"\[error\]", format="syslog").matches] == ["y"]
-    lines = [json.dumps({"level": "error", "meta": {"ts": int((NOW - m * 60) * 1000)}, "msg": m})
+    lines = [json.dumps({"level": "error", "meta": {"ts": int((time.time() - m * 60) * 1000)}, "msg": m})
              for m in (300, 30)]
     jsonl = write(tmp_path / "app.jsonl", lines)
     facts = run(file=str(jsonl), pattern='"level": "error"', format="json", time_field="meta.ts")
     assert [json.loads(m.text)["msg"] for m in facts.matches] == [30]
-    custom = write(tmp_path / "custom.log", [f"[{datetime.fromtimestamp(NOW - m * 60):%d.%m.%Y %H:%M}] "
+    custom = write(tmp_path / "custom.log", [f"[{datetime.fromtimestamp(time.time() - m * 60):%d.%m.%Y %H:%M}] "
                                              f"[ERROR] Configuration validation failed" for m in (200, 15)])
     facts = run(file=str(custom), pattern=r"\[ERROR\] Configuration validation failed",
                 format="%d.%m.%Y %H:%M", window="1h")
@@ -150,7 +149,7 @@ def make_journal(directory: Path, entries: list[tuple[float, str, str]]) -> Path
     directory.mkdir(parents=True, exist_ok=True)
     export = b""
     for index, (minutes, unit, message) in enumerate(entries):
-        export += (f"__REALTIME_TIMESTAMP={int((NOW - minutes * 60) * 1e6)}\n"
+        export += (f"__REALTIME_TIMESTAMP={int((time.time() - minutes * 60) * 1e6)}\n"
                    f"__MONOTONIC_TIMESTAMP={index + 1}\n_BOOT_ID=0123456789abcdef0123456789abcdef\n"
                    f"_SYSTEMD_UNIT={unit}\n"
                    f"SYSLOG_IDENTIFIER={unit.split('.')[0]}\nMESSAGE={message}\n\n").encode()
