@@ -93,8 +93,9 @@ def test_syslog_json_and_custom_formats(tmp_path: Path) -> None:
     jsonl = write(tmp_path / "app.jsonl", lines)
     facts = run(file=str(jsonl), pattern='"level": "error"', format="json", time_field="meta.ts")
     assert [json.loads(m.text)["msg"] for m in facts.matches] == [30]
-    custom = write(tmp_path / "custom.log", [f"[{datetime.fromtimestamp(time.time() - m * 60):%d.%m.%Y %H:%M}] "
-                                             f"[ERROR] Configuration validation failed" for m in (200, 15)])
+    stamps = [datetime.fromtimestamp(time.time() - m * 60) for m in (200, 15)]
+    custom = write(tmp_path / "custom.log", [f"[{stamp:%d.%m.%Y %H:%M}] [ERROR] Configuration validation failed"
+                                             for stamp in stamps])
     facts = run(file=str(custom), pattern=r"\[ERROR\] Configuration validation failed",
                 format="%d.%m.%Y %H:%M", window="1h")
     assert len(facts.matches) == 1
