@@ -94,8 +94,8 @@ def test_syslog_json_and_custom_formats(tmp_path: Path) -> None:
     facts = run(file=str(jsonl), pattern='"level": "error"', format="json", time_field="meta.ts")
     assert [json.loads(m.text)["msg"] for m in facts.matches] == [30]
     stamps = [datetime.fromtimestamp(time.time() - m * 60) for m in (200, 15)]
-    custom = write(tmp_path / "custom.log", [f"[{stamp:%d.%m.%Y %H:%M}] [ERROR] Configuration validation failed"
-                                             for stamp in stamps])
+    line = "[{:%d.%m.%Y %H:%M}] [ERROR] Configuration validation failed"
+    custom = write(tmp_path / "custom.log", [line.format(stamp) for stamp in stamps])
     facts = run(file=str(custom), pattern=r"\[ERROR\] Configuration validation failed",
                 format="%d.%m.%Y %H:%M", window="1h")
     assert len(facts.matches) == 1
