@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 
 from opsgate.jsonpath import PathMissing, lookup
 from opsgate.targets.log import strptime_regex
@@ -28,7 +29,16 @@ JSON_TIME_FIELDS = ("time", "timestamp", "@timestamp", "ts", "asctime", "date", 
 def combined(line: str) -> float | None:
     """`[10/Oct/2026:13:55:36 +0000]` of the nginx/Apache common and combined formats."""
     found = _COMBINED.search(line)
-    return datetime.strptime(found.group(1), "%d/%b/%Y:%H:%M:%S %z").timestamp() if found else None
+    return _parsed(found.group(1), "%d/%b/%Y:%H:%M:%S %z") if found else None
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, fmt: str) -> float | None:
+    """strptime costs ~80 us a call; a busy log repeats each second's stamp on many lines."""
+    try:
+        return datetime.strptime(text, fmt).timestamp()
+    except ValueError:
+        return None
 
 
 def iso8601(line: str) -> float | None:
@@ -45,14 +55,11 @@ def syslog(line: str) -> float | None:
     if not found:
         return None
     month, day, clock = found.groups()
-    now = datetime.now()
-    try:
-        stamp = datetime.strptime(f"{now.year} {month} {day} {clock}", "%Y %b %d %H:%M:%S")
-    except ValueError:
-        return None
-    if stamp.timestamp() > time.time() + 86400:  # December's lines read in January
-        stamp = stamp.replace(year=now.year - 1)
-    return stamp.timestamp()
+    year = datetime.now().year
+    stamp = _parsed(f"{year} {month} {day} {clock}", "%Y %b %d %H:%M:%S")
+    if stamp is not None and stamp > time.time() + 86400:  # December's lines read in January
+        stamp = _parsed(f"{year - 1} {month} {day} {clock}", "%Y %b %d %H:%M:%S")
+    return stamp
 
 
 def json_line(field: str | None) -> Reader:
@@ -83,12 +90,7 @@ def strptime(fmt: str) -> Reader:
 
     def read(line: str) -> float | None:
         found = finder.search(line)
-        if not found:
-            return None
-        try:
-            return datetime.strptime(found.group(0), fmt).timestamp()
-        except ValueError:
-            return None
+        return _parsed(found.group(0), fmt) if found else None
 
     return read
 
