@@ -151,7 +151,7 @@ def _start_demo(config: pytest.Config, state: State) -> None:
     demo = state.profile.demo if state.profile else None
     assert demo is not None
     process = DemoProcess(port=demo.port, https_port=demo.https_port,
-                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken)
+                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken, mode=demo.mode)
     try:
         process.start()
     except DemoError as error:

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -49,6 +49,7 @@ class Demo(Strict):
     https_port: int = Field(default=8643, ge=1, le=65535)
     ca_bundle: str = "reports/demo-ca.pem"
     broken: bool = False
+    mode: Literal["pincart", "aislemarts", "kuya-comps", "support-agent", "aliexpress-proxy"] | None = None
 
 
 class Profile(Strict):
