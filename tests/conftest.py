@@ -17,7 +17,7 @@ from opsgate.demo import DemoProcess
 if TYPE_CHECKING:
     from tests.servers import RedisServer
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.servers_s3"]
 REPO = Path(__file__).resolve().parent.parent
 
 RunChecks = Callable[..., pytest.RunResult]

@@ -34,6 +34,8 @@ EXAMPLE_ENVIRONMENT = {
     "DATABASE_URL": "postgresql://app:example-password@127.0.0.1:5432/app",
     "STRIPE_WEBHOOK_SECRET": "whsec_example", "SHOPIFY_WEBHOOK_SECRET": "shpss_example",
     "ADMIN_API_KEY": "example-admin-key", "PROMETHEUS_TOKEN": "example-token",
+    "OPENAI_API_KEY": "sk-example", "STRIPE_SECRET_KEY": "sk_test_example", "SEARCH_API_KEY": "example-key",
+    "EBAY_OAUTH_TOKEN": "example-token",
 }
 
 

@@ -331,7 +331,7 @@ def _start_demo(config: pytest.Config, state: State) -> None:
     backups = os.environ.get("OPSGATE_DEMO_BACKUP_DIR") or str(
         default_reports_dir(state.profile_path) / "demo-backups")
     process = DemoProcess(port=demo.port, https_port=demo.https_port,
-                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken,
+                          ca_bundle=Path(demo.ca_bundle), broken=demo.broken, mode=demo.mode,
                           env={"OPSGATE_DEMO_BACKUP_DIR": backups})
     try:
         process.start()

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
@@ -19,14 +19,18 @@ from opsgate.redact import Redactor
 from opsgate.suites import SUITE_NAME, SUITES
 from opsgate.targets import Strict, Target
 from opsgate.targets.backup import BackupTarget
+from opsgate.targets.command import CommandTarget
+from opsgate.targets.config import ConfigTarget
 from opsgate.targets.custom import CustomTarget
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.host import HostTarget
 from opsgate.targets.http import HttpTarget
 from opsgate.targets.latency import LatencyTarget
+from opsgate.targets.log import LogsTarget
 from opsgate.targets.metrics import MetricsTarget
 from opsgate.targets.queue import QueueTarget
+from opsgate.targets.rate_limit import RateLimitTarget
 from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
@@ -52,6 +56,7 @@ class Demo(Strict):
     https_port: int = Field(default=8643, ge=1, le=65535)
     ca_bundle: str = "reports/demo-ca.pem"
     broken: bool = False
+    mode: Literal["pincart", "aislemarts", "kuya-comps", "support-agent", "aliexpress-proxy"] | None = None
 
 
 class Inventory(Strict):
@@ -88,6 +93,10 @@ class Profile(Strict):
     # The profile's own suite names -> what they are for (registered as pytest markers).
     suites: dict[Annotated[str, Field(pattern=SUITE_NAME)], str] = {}
     _unresolved: list[tuple[Unresolved, Target]] = PrivateAttr(default_factory=list)
+    commands: list[CommandTarget] = []
+    logs: list[LogsTarget] = []
+    config: list[ConfigTarget] = []
+    rate_limits: list[RateLimitTarget] = []
 
     @model_validator(mode="after")
     def _unique_names(self) -> Profile:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from opsgate.demo.app import (
+    REPLICA_MODES,
     DemoConfig,
     DemoError,
     DemoServer,
@@ -44,10 +45,12 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[DemoConfig, bool]:
         help="where to write the PEM of the CA that signs the HTTPS certificate",
     )
     parser.add_argument("--broken", action="store_true", help="answer like a misconfigured system")
+    parser.add_argument("--mode", choices=REPLICA_MODES,
+                        help="also answer as this seed system's replica at / (all stay under /replicas/)")
     # For DemoProcess: the parent holds our stdin open, so EOF means it is gone.
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    config = DemoConfig(args.host, args.port, args.https_port, args.ca_bundle, args.broken)
+    config = DemoConfig(args.host, args.port, args.https_port, args.ca_bundle, args.broken, args.mode)
     return config, args.exit_on_stdin_eof
 
 

@@ -53,8 +53,11 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SERVER_NAME = "opsgate-demo"
 BROKEN_SERVER_NAME = "nginx/1.18.0"
 
+# The seed replicas (`/replicas/<mode>/...` on every demo target); a mode also serves one at `/`.
+REPLICA_MODES = ("pincart", "aislemarts", "kuya-comps", "support-agent", "aliexpress-proxy")
+
 # Modules of this package that are infrastructure, not route definitions.
-_NOT_ROUTE_MODULES = frozenset({"app", "process", "__main__"})
+_NOT_ROUTE_MODULES = frozenset({"app", "process", "__main__", "kubectl"})
 
 
 class DemoError(RuntimeError):
@@ -74,6 +77,7 @@ class DemoConfig:
     https_port: int = 8643
     ca_bundle: Path | None = None
     broken: bool = False
+    mode: str | None = None  # a seed replica answering at `/` (see REPLICA_MODES)
 
 
 # --- requests, responses, registry -------------------------------------------------------------
@@ -266,6 +270,11 @@ class DemoHandler(BaseHTTPRequestHandler):
         state = self.server.state
         url = urlsplit(self.path)
         found, params, allowed = resolve(self.command, url.path)
+        if state.config.mode and url.path.rstrip("/") != "/replicas":
+            # The mode's replica answers first, at the root; other routes stay reachable.
+            mode_found = resolve(self.command, f"/replicas/{state.config.mode}{url.path}")
+            if mode_found[0] is not None:
+                found, params, allowed = mode_found
         label = found.pattern if found else "unmatched"
         status = 500
         started = time.perf_counter()

@@ -52,10 +52,11 @@ class DemoProcess:
         https_port: int | None = None,
         ca_bundle: str | os.PathLike[str] | None = None,
         broken: bool | None = None,
+        mode: str | None = None,
         startup_timeout: float = 15.0,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        given = {"host": host, "port": port, "https_port": https_port, "broken": broken}
+        given = {"host": host, "port": port, "https_port": https_port, "broken": broken, "mode": mode}
         overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         if ca_bundle is not None:
             overrides["ca_bundle"] = Path(ca_bundle)
@@ -176,6 +177,7 @@ class DemoProcess:
             str(self._ca_bundle),
             "--exit-on-stdin-eof",
         ]
+        command += ["--mode", c.mode] if c.mode else []
         return command + ["--broken"] if c.broken else command
 
     def _wait_until_ready(self) -> tuple[str, str]:

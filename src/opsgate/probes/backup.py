@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout
 from opsgate.targets.backup import BackupTarget
 from opsgate.units import format_duration, format_size
@@ -81,16 +82,36 @@ def probe(target: BackupTarget, timeout: float) -> BackupFacts:
     Never writes: SQLite files are opened `mode=ro`, archives are only read. Raises ProbeTimeout when
     an integrity read outlasts `timeout`, ProbeConfigError when a file cannot be read at all.
     """
+    if target.object_store:
+        return _object_store_probe(target, timeout)
     resolved = target.resolved_pattern()
     files = matching_files(resolved)
-    deadline = time.monotonic() + timeout
-    checks: list[Integrity] = []
     newest = files[0] if files else None
-    if newest is not None and target.sqlite_check:
-        checks.append(sqlite_integrity(newest.path, target.sqlite_check, deadline, timeout))
-    if newest is not None and target.gzip_integrity:
-        checks.append(gzip_integrity(newest.path, deadline, timeout))
+    checks = _integrity(target, newest.path, time.monotonic() + timeout, timeout) if newest else []
     return BackupFacts(pattern=target.path, resolved=resolved, files=tuple(files), integrity=tuple(checks))
+
+
+def _object_store_probe(target: BackupTarget, timeout: float) -> BackupFacts:
+    """Objects under an s3:// prefix; the newest downloaded to a temporary file when integrity is asked."""
+    from opsgate.probes.object_store import downloaded, list_objects
+
+    deadline = Deadline(timeout)
+    files = list_objects(target, deadline)
+    checks: list[Integrity] = []
+    if files and (target.sqlite_check or target.gzip_integrity):
+        with downloaded(target, files[0].path, deadline) as local:
+            checks = _integrity(target, local, time.monotonic() + deadline.remaining(), timeout)
+    return BackupFacts(pattern=target.path, resolved=target.path, files=tuple(files), integrity=tuple(checks))
+
+
+def _integrity(target: BackupTarget, path: str, deadline: float, timeout: float) -> list[Integrity]:
+    """The integrity reads the target asks for, of the file at `path`."""
+    checks: list[Integrity] = []
+    if target.sqlite_check:
+        checks.append(sqlite_integrity(path, target.sqlite_check, deadline, timeout))
+    if target.gzip_integrity:
+        checks.append(gzip_integrity(path, deadline, timeout))
+    return checks
 
 
 def matching_files(pattern: str) -> list[BackupFile]:

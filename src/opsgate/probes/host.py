@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, Unreachable
+from opsgate.targets._connection import Connected
 from opsgate.targets.host import HostTarget
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def probe(target: HostTarget, timeout: float) -> HostFacts:
     return HostFacts(**facts)
 
 
-def connect(target: HostTarget, timeout: float) -> Host:
+def connect(target: Connected, timeout: float) -> Host:
     """A testinfra Host for the target's connection; ssh never prompts and gives up after `timeout`."""
     import testinfra
 
@@ -191,7 +192,7 @@ def connect(target: HostTarget, timeout: float) -> Host:
     return testinfra.get_host(target.connection, **options)
 
 
-def _settings_hash(target: HostTarget) -> str:
+def _settings_hash(target: Connected) -> str:
     text = "\0".join((target.connection, target.ssh_config or "", target.ssh_identity_file or ""))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -226,8 +227,8 @@ class _Runner:
         except ProbeFailure:
             raise
         except RuntimeError as exc:
-            if _ssh_result(exc) is not None:
-                raise ssh_failure(self.where, _ssh_result(exc), self.timeout) from None
+            if ssh_result(exc) is not None:
+                raise ssh_failure(self.where, ssh_result(exc), self.timeout) from None
             raise ProbeConfigError(f"{self.where}: cannot read {what}: {exc}") from None
         except (AssertionError, ValueError, NotImplementedError) as exc:
             if time.monotonic() - started >= self.timeout:
@@ -237,7 +238,7 @@ class _Runner:
                                    "tool testinfra uses for it, or the user may not run it") from None
 
 
-def _ssh_result(exc: RuntimeError) -> Any:
+def ssh_result(exc: RuntimeError) -> Any:
     """The CommandResult testinfra's ssh backend raises with when ssh itself failed (exit 255)."""
     arg = exc.args[0] if exc.args else None
     return arg if getattr(arg, "rc", None) == 255 and hasattr(arg, "stderr") else None

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from opsgate.targets import Target
+from opsgate.targets._urls import checked_url, endpoint
 from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
 
 # The seed runbook's RPO alert: "> 36h since backup".
@@ -18,10 +19,12 @@ DEFAULT_MIN_SIZE = Threshold(crit=1.0)
 
 
 class BackupTarget(Target):
-    """Backup files on the machine running the checks, matched by a glob (`data/*.db.backup`).
+    """Backup files on the machine running the checks, matched by a glob (`data/*.db.backup`), or
+    objects in an S3-compatible bucket (`s3://bucket/prefix`, `s3://bucket/db/*.sql.gz`).
 
     Relative paths resolve against the current directory of the pytest run; `~` is expanded;
-    `**` matches any depth. Read-only: files are stat()ed and, when asked, read, never written.
+    `**` matches any depth. Read-only: files are stat()ed and, when asked, read, never written;
+    objects are listed and, when asked, the newest is downloaded to a temporary file and read.
     """
 
     kind: ClassVar[str] = "backups"
@@ -34,13 +37,29 @@ class BackupTarget(Target):
     sqlite_integrity: bool | Literal["quick", "full"] = False
     gzip_integrity: bool = False
     show_newest: int = 10
+    endpoint_url: str | None = None
+    region: str | None = None
 
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("expected a file path or glob such as 'data/*.db.backup', got an empty string")
+        if "://" in value and not (value.startswith("s3://") and value[5:].split("/", 1)[0]):
+            raise ValueError(f"expected a local path or s3://bucket/prefix, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _endpoint_for_s3(self) -> BackupTarget:
+        if (self.endpoint_url or self.region) and not self.object_store:
+            raise ValueError("'endpoint_url' and 'region' apply to s3:// paths")
+        if self.endpoint_url:
+            checked_url(self.endpoint_url, ("http", "https"), "S3 endpoint")
+        return self
+
+    @property
+    def object_store(self) -> bool:
+        return self.path.startswith("s3://")
 
     @field_validator("show_newest")
     @classmethod
@@ -65,5 +84,7 @@ class BackupTarget(Target):
 
     @property
     def host_key(self) -> str:
+        if self.object_store:
+            return endpoint(self.endpoint_url) if self.endpoint_url else "s3:aws"
         # Integrity checks read whole files: backups on one machine share the local disks.
         return "localhost:files"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
-from opsgate.targets import Strict, Target
+from opsgate.targets import Strict
+from opsgate.targets._connection import Connected
 from opsgate.units import (
     THRESHOLD_INPUT,
     NumberThreshold,
@@ -20,7 +20,6 @@ from opsgate.units import (
     threshold_reader,
 )
 
-CONNECTION_SCHEMES = ("local", "ssh", "safe-ssh")
 _SOCKET = re.compile(
     r"^(?:(?P<proto>tcp|udp)://(?:(?P<host>\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9.-]+):)?(?P<port>\d{1,5})"
     r"|unix://(?P<path>/.+))$"
@@ -112,15 +111,12 @@ class FileExpectation(Strict):
         return int(self.mode, 8) if self.mode else None
 
 
-class HostTarget(Target):
+class HostTarget(Connected):
     """One host reached through pytest-testinfra (`local://` or `ssh://user@host`); read-only commands."""
 
     kind: ClassVar[str] = "hosts"
     default_suites: ClassVar[tuple[str, ...]] = ("daily",)
 
-    connection: str = "local://"
-    ssh_config: str | None = None
-    ssh_identity_file: str | None = None
     services: list[str] = []
     services_enabled: bool = False
     processes: list[str] = []
@@ -129,20 +125,6 @@ class HostTarget(Target):
     memory_available_min: SizeOrRatioFloor | None = None
     load_per_cpu_max: NumberThreshold | None = None
     files: dict[str, FileExpectation] = Field(default_factory=dict)
-
-    @field_validator("connection")
-    @classmethod
-    def _connection(cls, value: str) -> str:
-        scheme = value.split("://", 1)[0] if "://" in value else ""
-        if scheme not in CONNECTION_SCHEMES:
-            raise ValueError(
-                f"expected 'local://' or 'ssh://[user@]host[:port]' (also safe-ssh://), got {value!r}"
-            )
-        if scheme != "local" and not urlsplit(value).hostname:
-            raise ValueError(f"expected a host name in {value!r}, e.g. 'ssh://deploy@web1'")
-        if scheme == "local" and value != "local://":
-            raise ValueError(f"a local connection is written 'local://', got {value!r}")
-        return value
 
     @field_validator("listening")
     @classmethod
@@ -180,8 +162,6 @@ class HostTarget(Target):
     def _asks_something(self) -> HostTarget:
         if self.services_enabled and not self.services:
             raise ValueError("'services_enabled: true' needs a 'services' list")
-        if self.scheme == "local" and (self.ssh_config or self.ssh_identity_file):
-            raise ValueError("'ssh_config' and 'ssh_identity_file' apply to ssh:// connections only")
         if not any((self.services, self.processes, self.listening, self.disk_used_max,
                     self.memory_available_min, self.load_per_cpu_max, self.files)):
             raise ValueError(
@@ -189,14 +169,3 @@ class HostTarget(Target):
                 "disk_used_max, memory_available_min, load_per_cpu_max or files"
             )
         return self
-
-    @property
-    def scheme(self) -> Literal["local", "ssh", "safe-ssh"]:
-        return self.connection.split("://", 1)[0]  # type: ignore[return-value]
-
-    @property
-    def host_key(self) -> str:
-        if self.scheme == "local":
-            return "localhost"
-        parts = urlsplit(self.connection)
-        return f"{parts.hostname}:{parts.port or 22}"
