@@ -14,7 +14,7 @@ REPO_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 
 
 def expected_error(path: Path) -> str:
-    first = path.read_text().splitlines()[0]
+    first = path.read_bytes().splitlines()[0].decode("ascii")
     assert first.startswith("# error: "), f"{path} must start with '# error: <message>'"
     return first.removeprefix("# error: ")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
 MASK = "***"
 # Keys whose values are credentials wherever they appear in a profile (headers, auth, URLs).
@@ -32,15 +34,27 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= _SHORTEST_SECRET and secret not in self._secrets:
-            self._secrets.add(secret)
+        """Mask `secret` in every form it takes on the wire or in a message (see `derived_forms`)."""
+        if not secret:
+            return
+        new = {form for form in derived_forms(secret) if len(form) >= _SHORTEST_SECRET} - self._secrets
+        if new:
+            self._secrets |= new
             # Longest first so a secret containing another is masked whole.
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
+    def add_basic_auth(self, username: str, password: str) -> None:
+        """Mask a password and the `user:password` pair as Basic auth sends it (base64)."""
+        self.add(password)
+        if password:
+            self.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
+
     def learn_from(self, data: Any, key: str = "") -> None:
         """Collect credentials from a profile's data: secret-named keys and URL passwords."""
         if isinstance(data, dict):
+            if isinstance(data.get("username"), str) and isinstance(data.get("password"), str):
+                self.add_basic_auth(data["username"], data["password"])  # `basic_auth:`
             for k, v in data.items():
                 self.learn_from(v, str(k))
         elif isinstance(data, list | tuple):
@@ -52,8 +66,16 @@ class Redactor:
                 self.add(text)
                 self.add(_bearer_value(text))
             for url in _URL_IN_TEXT.findall(text):
-                for secret in _url_secrets(url):
-                    self.add(secret)
+                self._learn_url(url)
+
+    def _learn_url(self, url: str) -> None:
+        """A URL's password (and its user:password as the Basic auth the client sends for it) and
+        the values of its credential-named query parameters."""
+        for secret in _url_secrets(url):
+            self.add(secret)
+        parts = urlsplit(url)
+        if parts.password:
+            self.add_basic_auth(unquote(parts.username or ""), unquote(parts.password))
 
     def redact(self, text: str) -> str:
         if not text:
@@ -63,6 +85,15 @@ class Redactor:
         if "://" not in text:  # no URL in it can carry a credential: spare the scan
             return text
         return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
+
+
+def derived_forms(secret: str) -> set[str]:
+    """Every form a secret takes on the wire or in a message: as written, URL-decoded (a server
+    echoing `QryTok%2B` prints `QryTok+`), URL-encoded (a password `Rd@Pw` sent as `Rd%40Pw`), and
+    escaped inside a JSON string (evidence and summary.json are JSON)."""
+    forms = {secret, unquote(secret), unquote_plus(secret), quote(secret), quote(secret, safe=""),
+             quote_plus(secret)}
+    return forms | {json.dumps(form)[1:-1] for form in forms}
 
 
 def mask_header(name: str, value: str) -> str:

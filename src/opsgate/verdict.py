@@ -8,6 +8,7 @@ for each warn-only finding, so the on-call engineer sees the whole picture in on
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,10 @@ class Verdict:
             warn=threshold.warn if threshold else None, crit=threshold.crit if threshold else None,
             bound=("min" if floor else "max") if threshold else None, level=level,
         ))
-        if threshold and level != "ok":
+        if threshold and math.isnan(value):
+            self._add(level, f"no data: {name} is NaN (0/0, or a source without a value), which "
+                             "no limit can judge; no data is never green")
+        elif threshold and level != "ok":
             limit = threshold.crit if level == "crit" else threshold.warn
             relation = "below the minimum" if floor else "above the limit"
             text = f"{name} is {fmt(value)}, {relation} {fmt(limit or 0.0)} ({level})"

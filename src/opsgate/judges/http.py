@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,8 @@ def condition_problem(condition: JsonCondition, document: Any) -> str | None:
     if condition.min is not None or condition.max is not None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return f"expected a number, got {describe(value)}"
+        if math.isnan(value):
+            return "is NaN, which no limit can judge: no data is never green"
         if condition.min is not None and value < condition.min:
             return f"{value} is below the minimum {condition.min}"
         if condition.max is not None and value > condition.max:

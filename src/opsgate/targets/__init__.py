@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from opsgate.units import Duration
+from opsgate.units import Timeout
 
 Suite = Literal["smoke", "daily", "weekly", "monthly", "premaintenance"]
 Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
@@ -27,7 +27,7 @@ class Target(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
     suites: list[Suite] | None = None
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     retries: int | None = Field(default=None, ge=0, le=10)
     runbook: str | None = None
     severity: Severity = "normal"

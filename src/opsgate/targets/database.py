@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import Strict, Target
 from opsgate.targets._urls import checked_url, endpoint
-from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
+from opsgate.units import DurationThreshold, NumberFloor, NumberThreshold, SizeThreshold, Threshold
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 MYSQL_SCHEMES = ("mysql", "mariadb")
@@ -23,7 +23,7 @@ class CustomQuery(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/@-]*$")
     query: str
-    min: NumberThreshold | None = None
+    min: NumberFloor | None = None
     max: NumberThreshold | None = None
 
     @field_validator("query")

@@ -15,7 +15,7 @@ from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
 from opsgate.targets import TlsClientTarget
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import BasicAuth, http_url
-from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_duration
+from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_timeout
 
 # Percentile keys of a latency target and the quantile level each one names.
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
@@ -79,7 +79,7 @@ class LatencyTarget(TlsClientTarget):
     @field_validator("request_timeout", mode="before")
     @classmethod
     def _request_timeout(cls, value: Any) -> float | None:
-        return None if value is None else parse_duration(value)
+        return None if value is None else parse_timeout(value)
 
     @model_validator(mode="after")
     def _resolvable(self) -> LatencyTarget:
