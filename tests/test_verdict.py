@@ -64,3 +64,13 @@ def test_failure_message_masks_secrets() -> None:
     verdict.fail("header echoed sekrit-1")
     with pytest.raises(AssertionError, match=r"header echoed \*\*\*"):
         verdict.conclude()
+
+
+def test_nan_fails_any_threshold_with_a_no_data_message() -> None:
+    verdict = Verdict(TARGET, check="database")
+    assert verdict.measure("query orders", float("nan"), Threshold(crit=10.0)) == "crit"
+    assert verdict.measure("hit rate", float("nan"), Threshold(warn=0.8), floor=True) == "crit"
+    with pytest.raises(AssertionError) as caught:
+        verdict.conclude()
+    assert "no data: query orders is NaN" in str(caught.value)
+    assert "no data: hit rate is NaN" in str(caught.value) and "above the limit" not in str(caught.value)

@@ -91,8 +91,9 @@ def derived_forms(secret: str) -> set[str]:
     """Every form a secret takes on the wire or in a message: as written, URL-decoded (a server
     echoing `QryTok%2B` prints `QryTok+`), URL-encoded (a password `Rd@Pw` sent as `Rd%40Pw`), and
     escaped inside a JSON string (evidence and summary.json are JSON)."""
-    forms = {secret, unquote(secret), unquote_plus(secret), quote(secret), quote(secret, safe=""),
-             quote_plus(secret)}
+    plain = {secret, unquote(secret), unquote_plus(secret)}
+    forms = plain | {encoded for form in plain
+                     for encoded in (quote(form), quote(form, safe=""), quote_plus(form))}
     return forms | {json.dumps(form)[1:-1] for form in forms}
 
 
