@@ -26,6 +26,7 @@ def test_invalid_profile_names_file_key_and_expectation(path: Path) -> None:
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
     assert expected_error(path) in message
+    assert "\n" not in message, "each of these makes one mistake: one error, not one per union member"
 
 
 # What the shipped examples expect from the environment (secrets this machine does not have).
