@@ -82,3 +82,9 @@ def test_basic_auth_is_masked_as_its_base64_from_basic_auth_and_url_userinfo() -
     from_url = base64.b64encode(b"app:Rd@Pw-77").decode()
     text = f"Authorization: Basic {from_profile}; Basic {from_url}; pw Rd@Pw-77"
     assert redactor.redact(text) == f"Authorization: Basic {MASK}; Basic {MASK}; pw {MASK}"
+
+
+def test_an_unparsable_url_teaches_nothing_and_breaks_nothing() -> None:
+    redactor = Redactor()
+    redactor.learn_from({"address": "a://[", "url": "http://u:pw-123@[::1/x"})
+    assert redactor.redact("see a://[") == "see a://["

@@ -73,7 +73,10 @@ class Redactor:
         the values of its credential-named query parameters."""
         for secret in _url_secrets(url):
             self.add(secret)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # `a://[`: no userinfo can be read from it
+            return
         if parts.password:
             self.add_basic_auth(unquote(parts.username or ""), unquote(parts.password))
 
