@@ -1,9 +1,12 @@
-"""Servers that echo the request back in a failing answer, as a misconfigured or hostile one does:
+"""Servers that answer what a campaign row needs. Echoes return the request in a failing answer, as a
+misconfigured or hostile server does:
 whatever credentials the request carried come back in the body excerpt or the error message.
 
 - `http_echo()`: any GET gets `500` with the request line, its path URL-decoded, and every header;
 - `redis_echo()`: a RESP server that answers every command (AUTH first) with an error naming it and
-  its arguments, as redis-py then quotes in its exception.
+  its arguments, as redis-py then quotes in its exception;
+- `json_bodies()`: fixed JSON answers by path (NaN and out-of-range values for the no-false-green
+  rows).
 """
 
 from __future__ import annotations
@@ -75,4 +78,25 @@ def http_echo() -> Iterator[int]:
 def redis_echo() -> Iterator[int]:
     """The port of a RESP server on 127.0.0.1 that echoes each command in an error."""
     with _serving(_ThreadingTCPServer(("127.0.0.1", 0), _RespEchoHandler)) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def json_bodies(bodies: dict[str, str]) -> Iterator[int]:
+    """The port of an HTTP server on 127.0.0.1 answering `200` with `bodies[path]` (JSON text,
+    NaN included, as Python's json module writes it)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = bodies.get(self.path, "{}").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with _serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
         yield port
