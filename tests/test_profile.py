@@ -120,3 +120,17 @@ http:
   - {name: a, url: "http://127.0.0.1:1/", bearer_token: 987654321012}
 """), environ={})
     assert "bearer_token" in str(caught.value) and "987654321012" not in str(caught.value)
+
+
+def test_a_long_secret_is_redacted_before_the_quote_is_cut(tmp_path: Path) -> None:
+    token = "tok-" + "x7Q2" * 20  # longer than the 57 characters a quoted value keeps
+    with pytest.raises(ProfileError) as caught:
+        load_profile(write(tmp_path, """
+name: x
+secrets: [API_TOKEN]
+http:
+  - {name: a, url: "http://127.0.0.1:1/", bearer_token: ["${API_TOKEN}"]}
+"""), environ={"API_TOKEN": token})
+    message = str(caught.value)
+    assert "http[0].bearer_token: input should be a valid string (got ['***'])" in message
+    assert "x7Q2x7Q2" not in message

@@ -13,9 +13,10 @@ Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 
 class Strict(BaseModel):
-    """Base of every profile model: unknown keys are errors, never silently ignored checks."""
+    """Base of every profile model: unknown keys are errors, never silently ignored checks, and no
+    number is NaN or infinite (a NaN limit compares false with every value: always green)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Target(Strict):
