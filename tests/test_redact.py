@@ -88,3 +88,15 @@ def test_an_unparsable_url_teaches_nothing_and_breaks_nothing() -> None:
     redactor = Redactor()
     redactor.learn_from({"address": "a://[", "url": "http://u:pw-123@[::1/x"})
     assert redactor.redact("see a://[") == "see a://["
+
+
+def test_a_secret_learned_after_a_redaction_is_masked_too() -> None:
+    redactor = Redactor({"first-secret"})
+    assert redactor.redact("first-secret") == MASK
+    redactor.add("second-secret")
+    assert redactor.redact("first-secret second-secret") == f"{MASK} {MASK}"
+
+
+def test_a_url_after_a_long_run_of_letters_is_still_masked() -> None:
+    text = "A" * 5000 + " redis://:pw-77@127.0.0.1:6379/0"
+    assert Redactor().redact(text).endswith(f" redis://:{MASK}@127.0.0.1:6379/0")
