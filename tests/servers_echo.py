@@ -20,19 +20,24 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 
-class _EchoHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        headers = " | ".join(f"{name}: {value}" for name, value in self.headers.items()
-                             if name.lower() not in ("host", "accept", "accept-encoding", "connection"))
-        body = f"echo {headers} | {unquote_plus(self.path)} | {self.requestline}".encode()
-        self.send_response(500)
-        self.send_header("Content-Type", "text/plain")
+class _QuietHandler(BaseHTTPRequestHandler):
+    def answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+class _EchoHandler(_QuietHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        headers = " | ".join(f"{name}: {value}" for name, value in self.headers.items()
+                             if name.lower() not in ("host", "accept", "accept-encoding", "connection"))
+        self.answer(500, "text/plain",
+                    f"echo {headers} | {unquote_plus(self.path)} | {self.requestline}".encode())
 
 
 class _RespEchoHandler(socketserver.StreamRequestHandler):
@@ -86,17 +91,9 @@ def json_bodies(bodies: dict[str, str]) -> Iterator[int]:
     """The port of an HTTP server on 127.0.0.1 answering `200` with `bodies[path]` (JSON text,
     NaN included, as Python's json module writes it)."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            body = bodies.get(self.path, "{}").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.answer(200, "application/json", bodies.get(self.path, "{}").encode())
 
     with _serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
         yield port

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from opsgate.profile import ProfileError, load_profile, resolve_profile_path
 from opsgate.units import Threshold
@@ -134,3 +135,13 @@ http:
     message = str(caught.value)
     assert "http[0].bearer_token: input should be a valid string (got ['***'])" in message
     assert "x7Q2x7Q2" not in message
+
+
+def test_deep_nesting_is_refused_by_the_pure_python_parser_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PyYAML without libyaml composes nested values by recursion: 5,000 levels exhaust the stack.
+    monkeypatch.setattr("opsgate.profile._Loader", yaml.SafeLoader)
+    path = write(tmp_path, "name: x\na: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ProfileError, match="values nest deeper than 32 levels"):
+        load_profile(path, environ={})

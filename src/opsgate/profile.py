@@ -94,8 +94,6 @@ class Profile(Strict):
         return target.retries if target.retries is not None else self.defaults.retries
 
 
-
-
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The safe loader, libyaml's when PyYAML was built with it (a 1,000-target profile loads ~10x
     faster), whose explicitly tagged values that cannot be read (`!!int x`, `!!timestamp
@@ -110,7 +108,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                 None, None, f"the value cannot be read as {tag}", node.start_mark) from None
 
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-# A profile is a page of YAML: a 1,000-target profile is ~150 KiB. Larger is a mistake, or input
+# A profile is a page of YAML: a 1,000-target profile is 100-150 KiB. Larger is a mistake, or input
 # meant to stall the gate, and is refused before it is parsed.
 MAX_PROFILE_BYTES = 1024 * 1024
 # Values a document may hold once its aliases are expanded. Aliases cost nothing to parse, but
@@ -189,6 +187,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProfileError(f"{path}: {where}invalid YAML: {problem}") from None
+    except RecursionError:  # PyYAML without libyaml composes nested values by recursion
+        raise ProfileError(f"{path}: values nest deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
