@@ -27,6 +27,15 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
     return float(match.group(1)), match.group(2).lower()
 
 
+def as_float(value: int | float, what: str) -> float:
+    """A YAML number as a float; an integer too large for one (`1` and 400 zeros) is a ValueError,
+    where `float()` raises OverflowError, which pydantic does not turn into a validation error."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"expected a finite {what}, got an integer of {len(str(value))} digits") from None
+
+
 def _finite(number: float, value: Any, what: str, *, negative: bool = False) -> float:
     """`number` when it is a real amount: never NaN or infinite (`.nan`, `1e999`), and not below
     zero unless a `negative` amount makes sense (durations and sizes never do)."""
@@ -42,7 +51,7 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '500ms' or '10s', got {value!r}")
     if isinstance(value, int | float):
-        number, unit = float(value), "s"
+        number, unit = as_float(value, "duration"), "s"
     elif isinstance(value, str):
         number, unit = _split(value, "duration", "500ms")
         unit = unit or "s"
@@ -85,7 +94,7 @@ def parse_size(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a size such as '500MB', got {value!r}")
     if isinstance(value, int | float):
-        return _finite(float(value), value, "size")
+        return _finite(as_float(value, "size"), value, "size")
     if not isinstance(value, str):
         raise ValueError(f"expected a size such as '500MB', got {value!r}")
     number, unit = _split(value, "size", "500MB")
@@ -99,7 +108,7 @@ def parse_number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, int | float):
-        return _finite(float(value), value, "number", negative=True)
+        return _finite(as_float(value, "number"), value, "number", negative=True)
     if isinstance(value, str):
         text = value.strip()
         try:

@@ -15,7 +15,7 @@ from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
 from opsgate.targets import TlsClientTarget
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import BasicAuth, http_url
-from opsgate.units import DurationThreshold, NumberThreshold, Threshold, parse_timeout
+from opsgate.units import DurationThreshold, NumberThreshold, Threshold, as_float, parse_timeout
 
 # Percentile keys of a latency target and the quantile level each one names.
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
@@ -29,7 +29,7 @@ def parse_rate(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a rate such as '10/s' or '120/m', got {value!r}")
     if isinstance(value, int | float):
-        rate = float(value)
+        rate = as_float(value, "rate")
     elif isinstance(value, str) and _RATE.match(value):
         number, unit = _RATE.match(value).groups()  # type: ignore[union-attr]
         rate = float(number) / (60.0 if unit.startswith("m") else 1.0)
