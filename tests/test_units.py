@@ -15,6 +15,7 @@ from opsgate.units import (
     parse_duration,
     parse_duration_limit,
     parse_number,
+    parse_ratio,
     parse_size,
     parse_timeout,
     threshold_reader,
@@ -123,3 +124,10 @@ def test_warn_comes_before_crit(floor: bool, limits: dict[str, object], accepted
     else:
         with pytest.raises(ValueError, match=f"inverted for a {'floor' if floor else 'ceiling'}"):
             read(limits)
+
+
+@pytest.mark.parametrize("value", [80, "95", -0.1, "120%"])
+def test_a_ratio_is_between_zero_and_one(value: object) -> None:
+    with pytest.raises(ValueError, match="a ratio is between 0 and 1: write 0.8 or '80%'"):
+        parse_ratio(value)
+    assert parse_ratio("80%") == pytest.approx(0.8) and parse_ratio(1) == 1.0

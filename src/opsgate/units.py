@@ -120,6 +120,15 @@ def parse_number(value: Any) -> float:
     raise ValueError(f"expected a number, got {value!r}")
 
 
+def parse_ratio(value: Any) -> float:
+    """A share of a whole, 0 to 1 (`0.8` or `80%`): `memory_ratio: {warn: 80, crit: 95}` would be a
+    ceiling no ratio reaches, green for ever."""
+    number = parse_number(value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"a ratio is between 0 and 1: write 0.8 or '80%', got {value!r}")
+    return number
+
+
 def format_duration(seconds: float) -> str:
     """Short human text for a duration: `420ms`, `3.2s`, `5m`, `36h`, `12d`."""
     if seconds < 1:
@@ -221,6 +230,8 @@ Size = Annotated[float, BeforeValidator(parse_size)]
 # Ceilings (a value above crit fails) unless named a floor (a value below crit fails).
 NumberThreshold = threshold_of(parse_number)
 NumberFloor = threshold_of(parse_number, floor=True)
+RatioThreshold = threshold_of(parse_ratio)
+RatioFloor = threshold_of(parse_ratio, floor=True)
 DurationThreshold = threshold_of(parse_duration_limit)
 SizeThreshold = threshold_of(parse_size)
 SizeFloor = threshold_of(parse_size, floor=True)

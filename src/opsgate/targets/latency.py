@@ -15,7 +15,7 @@ from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
 from opsgate.targets import TlsClientTarget
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import BasicAuth, http_url
-from opsgate.units import DurationThreshold, NumberThreshold, Threshold, as_float, parse_timeout
+from opsgate.units import DurationThreshold, RatioThreshold, Threshold, as_float, parse_timeout
 
 # Percentile keys of a latency target and the quantile level each one names.
 PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p999": 0.999}
@@ -67,7 +67,7 @@ class LatencyTarget(TlsClientTarget):
     p99: DurationThreshold | None = None
     p999: DurationThreshold | None = None
     max: DurationThreshold | None = None
-    error_rate: NumberThreshold = Threshold(crit=0.01)
+    error_rate: RatioThreshold = Threshold(crit=0.01)
 
     _url = field_validator("url")(lambda cls, v: http_url(v))
 
