@@ -145,3 +145,27 @@ def test_deep_nesting_is_refused_by_the_pure_python_parser_too(
     path = write(tmp_path, "name: x\na: " + "[" * 5000 + "]" * 5000 + "\n")
     with pytest.raises(ProfileError, match="values nest deeper than 32 levels"):
         load_profile(path, environ={})
+
+
+def test_one_error_per_mistake_target_by_target_with_the_users_key_paths(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+name: x
+secrets: MYSVC_TOKEN
+http:
+  - name: a
+    url: http://127.0.0.1:1/
+    security_headers: {base: baseline, requir: {X-Frame-Options: DENY}}
+    expect: {status: [1.5]}
+  - {name: b, url: "http://127.0.0.1:1/", security_headers: strict, expect: {status: {code: 1}}}
+""")
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert [line.removeprefix(f"{path}: ") for line in str(caught.value).splitlines()] == [
+        "secrets: input should be a valid list (got 'MYSVC_TOKEN')",
+        "http[0].expect.status[0]: input should be a valid integer, got a number with a fractional "
+        "part (got 1.5)",
+        "http[0].security_headers.requir: unknown key (expected one of: base, forbid, hsts_min_age, "
+        "hsts_recommended_age, min_grade, relax, require)",
+        "http[1].expect.status: expected a number, a list or a string (got {'code': 1})",
+        "http[1].security_headers: input should be 'baseline' (got 'strict')",
+    ]

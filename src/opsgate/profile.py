@@ -328,23 +328,31 @@ def _one_per_mistake(errors: list[Any], data: Any) -> Iterator[tuple[tuple[str |
     name in the path (`security_headers.SecurityHeadersPolicy.requir`, `literal['baseline']`). Only
     the members of the value's shape speak (a mapping: the model's errors); when none has it, one
     error lists what the key takes."""
-    unions: dict[tuple[str | int, ...], list[tuple[str, Any]]] = {}
-    for error in errors:
+    # In pydantic's order (target by target): a plain error stands for itself, a union for its group.
+    groups: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    for index, error in enumerate(errors):
         at = next((i for i, part in enumerate(error["loc"]) if _is_union_tag(part)), None)
-        if at is None:
-            yield tuple(error["loc"]), error
+        key = (index,) if at is None else ("union", *error["loc"][:at])
+        groups.setdefault(key, []).append(("", error) if at is None else (error["loc"][at], error))
+    for key, tagged in groups.items():
+        if key[0] != "union":
+            yield tuple(tagged[0][1]["loc"]), tagged[0][1]
         else:
-            unions.setdefault(tuple(error["loc"][:at]), []).append((error["loc"][at], error))
-    for prefix, tagged in unions.items():
-        value = _value_at(data, prefix)
-        fitting = [(tag, error) for tag, error in tagged if _shape_of(tag) == _shape_of_value(value)]
-        if fitting:
-            for _, error in fitting:
-                yield tuple(p for p in error["loc"] if not _is_union_tag(p)), error
-        else:
-            takes = list(dict.fromkeys(_TAKES.get(_shape_of(tag) or "", tag) for tag, _ in tagged))
-            alternatives = ", ".join(takes[:-1]) + " or " + takes[-1] if len(takes) > 1 else takes[0]
-            yield prefix, {"type": "union", "msg": f"expected {alternatives}", "input": value}
+            yield from _union_mistake(key[1:], tagged, data)
+
+
+def _union_mistake(
+    prefix: tuple[str | int, ...], tagged: list[tuple[str, Any]], data: Any,
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    value = _value_at(data, prefix)
+    fitting = [(tag, error) for tag, error in tagged if _shape_of(tag) == _shape_of_value(value)]
+    if fitting:
+        for _, error in fitting:
+            yield tuple(p for p in error["loc"] if not _is_union_tag(p)), error
+    else:
+        takes = list(dict.fromkeys(_TAKES.get(_shape_of(tag) or "", tag) for tag, _ in tagged))
+        alternatives = ", ".join(takes[:-1]) + " or " + takes[-1] if len(takes) > 1 else takes[0]
+        yield prefix, {"type": "union", "msg": f"expected {alternatives}", "input": value}
 
 
 def _value_at(data: Any, loc: tuple[str | int, ...]) -> Any:
