@@ -91,6 +91,11 @@ class Verdict:
     def warn(self, message: str) -> None:
         self._add("warn", message)
 
+    def quote(self, text: str, limit: int) -> str:
+        """`text` as a message quotes it (in repr quotes): redacted, then cut to `limit` characters.
+        Cut first, a secret straddling the cut would leak its head, which no redactor recognises."""
+        return repr(self.redactor.redact(text)[:limit])
+
     def evidence(self, name: str, text: str, mime: str = "text/plain") -> None:
         if self.attach is not None:
             self.attach(name, self.redactor.redact(text), mime)

@@ -34,7 +34,7 @@ def _judge_status(expect: Expect, response: HttpResponse, verdict: Verdict) -> N
     if not expect.accepts_status(response.status):
         verdict.fail(
             f"status {response.status} {response.reason}, expected {expect.status}; "
-            f"body starts {response.text[:160]!r}"
+            f"body starts {verdict.quote(response.text, 160)}"
         )
 
 
@@ -120,7 +120,7 @@ def condition_problem(condition: JsonCondition, document: Any) -> str | None:
 def _judge_body(expect: Expect, response: HttpResponse, verdict: Verdict) -> None:
     for pattern in expect.body_matches:
         if not re.search(pattern, response.text):
-            verdict.fail(f"body does not match /{pattern}/; starts {response.text[:120]!r}")
+            verdict.fail(f"body does not match /{pattern}/; starts {verdict.quote(response.text, 120)}")
     for pattern in expect.body_forbids:
         found = re.search(pattern, response.text)
         if found:
