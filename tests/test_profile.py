@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from opsgate.profile import ProfileError, load_profile, resolve_profile_path
 from opsgate.units import Threshold
@@ -14,7 +15,7 @@ REPO_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 
 
 def expected_error(path: Path) -> str:
-    first = path.read_text().splitlines()[0]
+    first = path.read_bytes().splitlines()[0].decode("ascii")
     assert first.startswith("# error: "), f"{path} must start with '# error: <message>'"
     return first.removeprefix("# error: ")
 
@@ -26,6 +27,7 @@ def test_invalid_profile_names_file_key_and_expectation(path: Path) -> None:
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
     assert expected_error(path) in message
+    assert "\n" not in message, "each of these makes one mistake: one error, not one per union member"
 
 
 # What the shipped examples expect from the environment (secrets this machine does not have).
@@ -121,3 +123,51 @@ http:
   - {name: a, url: "http://127.0.0.1:1/", bearer_token: 987654321012}
 """), environ={})
     assert "bearer_token" in str(caught.value) and "987654321012" not in str(caught.value)
+
+
+def test_a_long_secret_is_redacted_before_the_quote_is_cut(tmp_path: Path) -> None:
+    token = "tok-" + "x7Q2" * 20  # longer than the 57 characters a quoted value keeps
+    with pytest.raises(ProfileError) as caught:
+        load_profile(write(tmp_path, """
+name: x
+secrets: [API_TOKEN]
+http:
+  - {name: a, url: "http://127.0.0.1:1/", bearer_token: ["${API_TOKEN}"]}
+"""), environ={"API_TOKEN": token})
+    message = str(caught.value)
+    assert "http[0].bearer_token: input should be a valid string (got ['***'])" in message
+    assert "x7Q2x7Q2" not in message
+
+
+def test_deep_nesting_is_refused_by_the_pure_python_parser_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PyYAML without libyaml composes nested values by recursion: 5,000 levels exhaust the stack.
+    monkeypatch.setattr("opsgate.profile._Loader", yaml.SafeLoader)
+    path = write(tmp_path, "name: x\na: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ProfileError, match="values nest deeper than 32 levels"):
+        load_profile(path, environ={})
+
+
+def test_one_error_per_mistake_target_by_target_with_the_users_key_paths(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+name: x
+secrets: MYSVC_TOKEN
+http:
+  - name: a
+    url: http://127.0.0.1:1/
+    security_headers: {base: baseline, requir: {X-Frame-Options: DENY}}
+    expect: {status: [1.5]}
+  - {name: b, url: "http://127.0.0.1:1/", security_headers: strict, expect: {status: {code: 1}}}
+""")
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert [line.removeprefix(f"{path}: ") for line in str(caught.value).splitlines()] == [
+        "secrets: input should be a valid list (got 'MYSVC_TOKEN')",
+        "http[0].expect.status[0]: input should be a valid integer, got a number with a fractional "
+        "part (got 1.5)",
+        "http[0].security_headers.requir: unknown key (expected one of: base, forbid, hsts_min_age, "
+        "hsts_recommended_age, min_grade, relax, require)",
+        "http[1].expect.status: expected a number, a list or a string (got {'code': 1})",
+        "http[1].security_headers: input should be 'baseline' (got 'strict')",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from opsgate.redact import MASK, Redactor, mask_header
 
 
@@ -56,3 +58,45 @@ def test_headers_as_evidence_shows_keep_cookie_flags_but_not_values() -> None:
     assert mask_header("Authorization", "Bearer x") == MASK
     assert mask_header("X-Api-Key", "k") == MASK
     assert mask_header("Content-Type", "text/html") == "text/html"
+
+
+def test_every_derived_form_of_a_secret_is_masked() -> None:
+    redactor = Redactor({"QryTok%2Bab/cd"})
+    for form in ("QryTok%2Bab/cd", "QryTok+ab/cd", "QryTok%2Bab%2Fcd", "QryTok%252Bab%2Fcd"):
+        assert redactor.redact(f"echo {form} end") == f"echo {MASK} end", form
+
+
+def test_a_decoded_secret_is_masked_url_encoded_and_json_escaped() -> None:
+    redactor = Redactor({'Rd@Pw"x\\y'})
+    for form in ("Rd%40Pw%22x%5Cy", 'Rd@Pw\\"x\\\\y'):
+        assert redactor.redact(f"sent {form}") == f"sent {MASK}", form
+
+
+def test_basic_auth_is_masked_as_its_base64_from_basic_auth_and_url_userinfo() -> None:
+    redactor = Redactor()
+    redactor.learn_from({
+        "http": [{"basic_auth": {"username": "relkit", "password": "Bx-pass-1"}}],
+        "redis": [{"url": "redis://app:Rd%40Pw-77@127.0.0.1:6379/0"}],
+    })
+    from_profile = base64.b64encode(b"relkit:Bx-pass-1").decode()
+    from_url = base64.b64encode(b"app:Rd@Pw-77").decode()
+    text = f"Authorization: Basic {from_profile}; Basic {from_url}; pw Rd@Pw-77"
+    assert redactor.redact(text) == f"Authorization: Basic {MASK}; Basic {MASK}; pw {MASK}"
+
+
+def test_an_unparsable_url_teaches_nothing_and_breaks_nothing() -> None:
+    redactor = Redactor()
+    redactor.learn_from({"address": "a://[", "url": "http://u:pw-123@[::1/x"})
+    assert redactor.redact("see a://[") == "see a://["
+
+
+def test_a_secret_learned_after_a_redaction_is_masked_too() -> None:
+    redactor = Redactor({"first-secret"})
+    assert redactor.redact("first-secret") == MASK
+    redactor.add("second-secret")
+    assert redactor.redact("first-secret second-secret") == f"{MASK} {MASK}"
+
+
+def test_a_url_after_a_long_run_of_letters_is_still_masked() -> None:
+    text = "A" * 5000 + " redis://:pw-77@127.0.0.1:6379/0"
+    assert Redactor().redact(text).endswith(f" redis://:{MASK}@127.0.0.1:6379/0")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from opsgate.units import (
@@ -9,8 +13,12 @@ from opsgate.units import (
     format_duration,
     format_size,
     parse_duration,
+    parse_duration_limit,
     parse_number,
+    parse_ratio,
     parse_size,
+    parse_timeout,
+    threshold_reader,
 )
 
 
@@ -57,3 +65,69 @@ def test_formats() -> None:
     assert [format_duration(s) for s in (0.42, 3.2, 300, 36 * 3600, 12 * 86400)] == [
         "420ms", "3.2s", "5m", "36h", "12d"]
     assert format_size(500 * 1024**2) == "500MiB"
+
+
+@pytest.mark.parametrize(("parse", "value", "message"), [
+    (parse_duration, float("nan"), "expected a finite duration, got nan"),
+    (parse_duration, -1, "a duration cannot be negative, got -1"),
+    (parse_duration, "1" * 400 + "d", "expected a finite duration"),
+    (parse_size, float("inf"), "expected a finite size, got inf"),
+    (parse_size, -1, "a size cannot be negative, got -1"),
+    (parse_number, "nan", "expected a finite number, got 'nan'"),
+    (parse_number, float("-inf"), "expected a finite number, got -inf"),
+])
+def test_no_value_is_nan_infinite_or_a_negative_amount(
+    parse: Callable[[Any], float], value: object, message: str,
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse(value)
+
+
+def test_numbers_may_be_negative() -> None:
+    assert parse_number(-5) == -5.0 and parse_number("-12.5%") == pytest.approx(-0.125)
+
+
+@pytest.mark.parametrize("value", [0, -5, "0s", "1000000d", 86401])
+def test_a_timeout_is_more_than_zero_and_at_most_a_day(value: object) -> None:
+    with pytest.raises(ValueError, match="a timeout must be more than 0 and at most 1d|cannot be negative"):
+        parse_timeout(value)
+    assert parse_timeout("1d") == 86400.0 and parse_timeout(0.5) == 0.5
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("100ms", 0.1), ("2s", 2.0), (0, 0.0), ("0", 0.0)])
+def test_duration_limits_with_a_unit(value: object, seconds: float) -> None:
+    assert parse_duration_limit(value) == seconds
+
+
+@pytest.mark.parametrize("value", [100, 0.5, "100", " 2.5 "])
+def test_a_bare_number_is_not_a_duration_limit(value: object) -> None:
+    with pytest.raises(ValueError, match=r"a duration limit needs a unit: write '.*ms' or '.*s'"):
+        parse_duration_limit(value)
+
+
+def test_nan_is_never_green_on_a_ceiling_or_a_floor() -> None:
+    nan = float("nan")
+    assert Threshold(crit=500).breach(nan) == "crit"
+    assert Threshold(warn=0.8).breach(nan, floor=True) == "crit"
+
+
+@pytest.mark.parametrize(("floor", "limits", "accepted"), [
+    (False, {"warn": 0.8, "crit": 0.95}, True), (False, {"warn": "95%", "crit": "80%"}, False),
+    (True, {"warn": 20, "crit": 15}, True), (True, {"warn": 10, "crit": 20}, False),
+    (False, {"warn": 1, "crit": 1}, True),
+])
+def test_warn_comes_before_crit(floor: bool, limits: dict[str, object], accepted: bool) -> None:
+    read = threshold_reader(parse_number, floor=floor)
+    if accepted:
+        assert read(limits) == Threshold(warn=parse_number(limits["warn"]),
+                                         crit=parse_number(limits["crit"]))
+    else:
+        with pytest.raises(ValueError, match=f"inverted for a {'floor' if floor else 'ceiling'}"):
+            read(limits)
+
+
+@pytest.mark.parametrize("value", [80, "95", -0.1, "120%"])
+def test_a_ratio_is_between_zero_and_one(value: object) -> None:
+    with pytest.raises(ValueError, match="a ratio is between 0 and 1: write 0.8 or '80%'"):
+        parse_ratio(value)
+    assert parse_ratio("80%") == pytest.approx(0.8) and parse_ratio(1) == 1.0

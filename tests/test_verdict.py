@@ -65,3 +65,20 @@ def test_failure_message_masks_secrets() -> None:
     verdict.fail("header echoed sekrit-1")
     with pytest.raises(AssertionError, match=r"header echoed \*\*\*"):
         verdict.conclude()
+
+
+def test_nan_fails_any_threshold_with_a_no_data_message() -> None:
+    verdict = Verdict(TARGET, check="database")
+    assert verdict.measure("query orders", float("nan"), Threshold(crit=10.0)) == "crit"
+    assert verdict.measure("hit rate", float("nan"), Threshold(warn=0.8), floor=True) == "crit"
+    with pytest.raises(AssertionError) as caught:
+        verdict.conclude()
+    assert "no data: query orders is NaN" in str(caught.value)
+    assert "no data: hit rate is NaN" in str(caught.value) and "above the limit" not in str(caught.value)
+
+
+def test_a_quoted_excerpt_is_redacted_before_it_is_cut() -> None:
+    verdict = Verdict(TARGET, redactor=Redactor({"tok-ABCDEFGHIJKLMNOP"}))
+    body = "x" * 150 + "tok-ABCDEFGHIJKLMNOP and more"  # the secret straddles character 160
+    assert verdict.quote(body, 160) == repr("x" * 150 + "*** and mo")
+    assert "tok-ABC" not in verdict.quote(body, 160)

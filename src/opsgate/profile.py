@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, NoReturn, get_args
 
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
@@ -34,7 +35,7 @@ from opsgate.targets.rate_limit import RateLimitTarget
 from opsgate.targets.redis import RedisTarget
 from opsgate.targets.tls import TlsTarget
 from opsgate.targets.webhook import WebhookTarget
-from opsgate.units import Duration
+from opsgate.units import Timeout
 from opsgate.waivers import Waiver
 
 
@@ -43,7 +44,7 @@ class ProfileError(Exception):
 
 
 class Defaults(Strict):
-    timeout: Duration = 10.0
+    timeout: Timeout = 10.0
     retries: int = Field(default=0, ge=0, le=10)
     concurrency: int = Field(default=64, ge=1, le=1024)
     per_host_concurrency: int = Field(default=32, ge=1, le=1024)
@@ -172,10 +173,30 @@ class Profile(Strict):
         return target.retries if target.retries is not None else self.defaults.retries
 
 
-# libyaml's loader when PyYAML was built with it: a 1,000-target profile loads ~10x faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, libyaml's when PyYAML was built with it (a 1,000-target profile loads ~10x
+    faster), whose explicitly tagged values that cannot be read (`!!int x`, `!!timestamp
+    2001-02-30`) are YAML errors at their line rather than bare ValueErrors."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError:  # its message may quote the value, which may be a secret: not shown
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value cannot be read as {tag}", node.start_mark) from None
+
 _SECTION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# A profile is a page of YAML: a 1,000-target profile is 100-150 KiB. Larger is a mistake, or input
+# meant to stall the gate, and is refused before it is parsed.
+MAX_PROFILE_BYTES = 1024 * 1024
+# Values a document may hold once its aliases are expanded. Aliases cost nothing to parse, but
+# every consumer walks them expanded: 10 lines of 9 levels x 9 aliases hold 9^9 values.
+MAX_VALUES = 100_000
+# Nesting deeper than any profile key path; every walk of the document recurses per level.
+MAX_DEPTH = 32
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def resolve_profile_path(name_or_path: str, profiles_dir: Path) -> Path:
@@ -210,14 +231,16 @@ def load_profile(path: Path, environ: dict[str, str] | None = None) -> tuple[Pro
         redactor.add(environ[name])
     data = _interpolate(raw, (), path, environ, declared, redactor)
     data = _expand_inventories(data, path)
-    # Learn before validating: a validation error quotes the offending value.
-    redactor.learn_from(data)
+    # Learn before validating: a validation error quotes the offending value. `secrets:` holds
+    # variable names, which are not secrets (its key name would make them read as one).
+    redactor.learn_from({key: value for key, value in data.items() if key != "secrets"})
     resolve_paths(data, path.resolve().parent)
     try:
         # The context lets targets tell which of their headers carry a secret.
         profile = Profile.model_validate(data, context={"redact": redactor.redact})
     except ValidationError as exc:
-        raise ProfileError(redactor.redact(_describe_validation(path, exc, unresolved))) from None
+        described = _describe_validation(path, exc, data, redactor, unresolved)
+        raise ProfileError(redactor.redact(described)) from None
     for aside in unresolved:
         redactor.learn_from(aside.entry)
     profile.set_aside(unresolved)
@@ -236,21 +259,116 @@ def _expand_inventories(data: dict[str, Any], path: Path) -> dict[str, Any]:
         raise ProfileError(f"{path}: {error}") from None
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
+    """The profile's text: at most MAX_PROFILE_BYTES of UTF-8 (a byte-order mark is allowed)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc.strerror}") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"{path}: the profile is larger than {MAX_PROFILE_BYTES // 1024} KiB, "
+                           "the most a profile may be; split it or check it is the right file")
     try:
-        data = yaml.load(text, Loader=_LOADER)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ProfileError(f"{path}: line {line}: not UTF-8 text (byte {data[exc.start]:#04x} at "
+                           f"offset {exc.start}); save the profile as UTF-8") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _DocumentShape(path).measure(node, ())
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ProfileError(f"{path}: {where}invalid YAML: {problem}") from None
+    except RecursionError:  # PyYAML without libyaml composes nested values by recursion
+        raise ProfileError(f"{path}: values nest deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: expected a mapping of sections at the top, got {_kind(data)}")
     return data
+
+
+class _DocumentShape:
+    """Checks of a parsed YAML node graph before it becomes data: no key twice in a mapping (YAML
+    would keep the last silently), no `${VAR}` in a key (only values are interpolated), no alias
+    that contains itself, and bounded nesting and size with aliases expanded (alias bombs).
+
+    Each node is walked once; a node reached again through an alias adds its memoized size."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height)
+        self.open: set[int] = set()
+
+    def measure(self, node: yaml.Node, loc: tuple[str | int, ...]) -> tuple[int, int]:
+        """(values in the expanded subtree, its height) of `node`, found at `loc`."""
+        known = self.measured.get(id(node))
+        if known is None:
+            if id(node) in self.open:
+                self._refuse(node, loc, "an alias refers to a value that contains it (a recursive "
+                                        "structure); a profile is a tree")
+            self.open.add(id(node))
+            known = self._measure_children(node, loc)
+            self.open.discard(id(node))
+            self.measured[id(node)] = known
+        if len(loc) + known[1] > MAX_DEPTH:
+            self._refuse(node, loc, f"values nest deeper than {MAX_DEPTH} levels")
+        return known
+
+    def _measure_children(self, node: yaml.Node, loc: tuple[str | int, ...]) -> tuple[int, int]:
+        values, height = 1, 0
+        for child_loc, child in self._children(node, loc):
+            if len(child_loc) > MAX_DEPTH:
+                self._refuse(child, child_loc, f"values nest deeper than {MAX_DEPTH} levels")
+            size, child_height = self.measure(child, child_loc)
+            values, height = values + size, max(height, child_height + 1)
+            if values > MAX_VALUES:
+                self._refuse(node, loc, f"the profile holds more than {MAX_VALUES:,} values with its "
+                                        "aliases expanded (nested aliases multiply: an alias bomb?)")
+        return values, height
+
+    def _children(
+        self, node: yaml.Node, loc: tuple[str | int, ...],
+    ) -> Iterator[tuple[tuple[str | int, ...], yaml.Node]]:
+        if isinstance(node, yaml.SequenceNode):
+            yield from (((*loc, index), item) for index, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if key.tag == _MERGE_TAG:  # `<<: *defaults`: its keys may be overridden here
+                    yield loc, value
+                    continue
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                self._check_key(key, (*loc, name), seen)
+                yield (*loc, name), value
+
+    def _check_key(
+        self, key: yaml.Node, loc: tuple[str | int, ...], seen: dict[tuple[str, str], int],
+    ) -> None:
+        if not isinstance(key, yaml.ScalarNode):
+            return
+        identity = (key.tag, key.value)
+        if identity in seen:
+            self._refuse(key, loc, f"duplicate key {key.value!r} (also on line {seen[identity]}); "
+                                   "YAML would keep only the last one, silently")
+        seen[identity] = key.start_mark.line + 1
+        if any(match.group(1) for match in _VARIABLE.finditer(key.value)):
+            self._refuse(key, loc, "${...} is interpolated in values only, not in keys such as "
+                                   "header names; write the key literally")
+
+    def _refuse(self, node: yaml.Node, loc: tuple[str | int, ...], problem: str) -> NoReturn:
+        raise ProfileError(f"{self.path}: line {node.start_mark.line + 1}: {format_loc(loc)}: {problem}")
 
 
 def _interpolate(
@@ -298,12 +416,14 @@ def format_loc(loc: tuple[str | int, ...]) -> str:
     return text or "(top level)"
 
 
-def _describe_validation(path: Path, exc: ValidationError, unresolved: list[Unresolved]) -> str:
+def _describe_validation(
+    path: Path, exc: ValidationError, data: Any, redactor: Redactor, unresolved: list[Unresolved],
+) -> str:
     lines = []
-    for error in exc.errors(include_url=False):
-        loc = _as_written(tuple(p for p in error["loc"] if not _is_union_tag(p)), unresolved)
+    for written, error in _one_per_mistake(exc.errors(include_url=False), data):
+        loc = _as_written(written, unresolved)
         where = f"{format_loc(loc)}: " if loc else ""  # top-level validators name their own keys
-        lines.append(f"{path}: {where}{_expectation(error, loc)}")
+        lines.append(f"{path}: {where}{_expectation(error, loc, redactor)}")
     return "\n".join(lines)
 
 
@@ -316,12 +436,92 @@ def _as_written(loc: tuple[str | int, ...], unresolved: list[Unresolved]) -> tup
     return loc
 
 
+def _one_per_mistake(errors: list[Any], data: Any) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """(key path as the user wrote it, error) for each mistake.
+
+    Pydantic reports a value that fits no member of a union once per member, each with the member's
+    name in the path (`security_headers.SecurityHeadersPolicy.requir`, `literal['baseline']`). Only
+    the members of the value's shape speak (a mapping: the model's errors); when none has it, one
+    error lists what the key takes."""
+    # In pydantic's order (target by target): a plain error stands for itself, a union for its group.
+    groups: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    for index, error in enumerate(errors):
+        at = next((i for i, part in enumerate(error["loc"]) if _is_union_tag(part)), None)
+        key = (index,) if at is None else ("union", *error["loc"][:at])
+        groups.setdefault(key, []).append(("", error) if at is None else (error["loc"][at], error))
+    for key, tagged in groups.items():
+        if key[0] != "union":
+            yield tuple(tagged[0][1]["loc"]), tagged[0][1]
+        else:
+            yield from _union_mistake(key[1:], tagged, data)
+
+
+def _union_mistake(
+    prefix: tuple[str | int, ...], tagged: list[tuple[str, Any]], data: Any,
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    value = _value_at(data, prefix)
+    fitting = [(tag, error) for tag, error in tagged if _shape_of(tag) == _shape_of_value(value)]
+    if fitting:
+        for _, error in fitting:
+            yield tuple(p for p in error["loc"] if not _is_union_tag(p)), error
+    else:
+        takes = list(dict.fromkeys(_TAKES.get(_shape_of(tag) or "", tag) for tag, _ in tagged))
+        alternatives = ", ".join(takes[:-1]) + " or " + takes[-1] if len(takes) > 1 else takes[0]
+        yield prefix, {"type": "union", "msg": f"expected {alternatives}", "input": value}
+
+
+def _value_at(data: Any, loc: tuple[str | int, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+_TAKES = {"mapping": "a mapping", "list": "a list", "text": "a string", "number": "a number",
+          "bool": "true or false"}
+
+
+def _shape_of_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    for shape, kinds in (("mapping", dict), ("list", list), ("text", str), ("number", int | float)):
+        if isinstance(value, kinds):
+            return shape
+    return "other"
+
+
+def _shape_of(tag: str) -> str | None:
+    """The shape of value a union member takes, from the name pydantic gives it in a path."""
+    if tag in _model_names() or tag.startswith("dict["):
+        return "mapping"
+    if tag.startswith(("list[", "tuple[", "set[")):
+        return "list"
+    if tag == "str" or tag.startswith("literal['"):
+        return "text"
+    return {"int": "number", "float": "number", "bool": "bool"}.get(tag)
+
+
+@cache
+def _model_names() -> frozenset[str]:
+    names, pending = set(), [Strict]
+    while pending:
+        model = pending.pop()
+        names.add(model.__name__)
+        pending.extend(model.__subclasses__())
+    return frozenset(names)
+
+
 def _is_union_tag(part: Any) -> bool:
     # pydantic inserts the chosen union member ("function-before[...]", "int") into the loc.
-    return isinstance(part, str) and ("[" in part or part in {"int", "str", "float", "list"})
+    return isinstance(part, str) and (
+        "[" in part or part in {"int", "str", "float", "list", "bool"} or part in _model_names())
 
 
-def _expectation(error: Any, loc: tuple[str | int, ...]) -> str:
+def _expectation(error: Any, loc: tuple[str | int, ...], redactor: Redactor) -> str:
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
@@ -332,7 +532,7 @@ def _expectation(error: Any, loc: tuple[str | int, ...]) -> str:
     message = message.removeprefix("Value error, ")
     if kind == "value_error":
         return message
-    return f"{message[0].lower()}{message[1:]} (got {_short(error.get('input'))})"
+    return f"{message[0].lower()}{message[1:]} (got {_short(error.get('input'), redactor)})"
 
 
 def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
@@ -359,8 +559,9 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
+def _short(value: Any, redactor: Redactor) -> str:
+    """The value as quoted in an error: redacted, then cut (cut first, a long secret's head leaks)."""
+    text = redactor.redact(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +27,31 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
     return float(match.group(1)), match.group(2).lower()
 
 
+def as_float(value: int | float, what: str) -> float:
+    """A YAML number as a float; an integer too large for one (`1` and 400 zeros) is a ValueError,
+    where `float()` raises OverflowError, which pydantic does not turn into a validation error."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"expected a finite {what}, got an integer of {len(str(value))} digits") from None
+
+
+def _finite(number: float, value: Any, what: str, *, negative: bool = False) -> float:
+    """`number` when it is a real amount: never NaN or infinite (`.nan`, `1e999`), and not below
+    zero unless a `negative` amount makes sense (durations and sizes never do)."""
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite {what}, got {value!r}")
+    if number < 0 and not negative:
+        raise ValueError(f"a {what} cannot be negative, got {value!r}")
+    return number
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from `250ms`, `10s`, `2m`, `36h`, `7d`, `1w` or a bare number of seconds."""
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as '500ms' or '10s', got {value!r}")
     if isinstance(value, int | float):
-        number, unit = float(value), "s"
+        number, unit = as_float(value, "duration"), "s"
     elif isinstance(value, str):
         number, unit = _split(value, "duration", "500ms")
         unit = unit or "s"
@@ -41,7 +61,32 @@ def parse_duration(value: Any) -> float:
         raise ValueError(
             f"unknown duration unit {unit!r} in {value!r} (use one of {', '.join(_DURATION_UNITS)})"
         )
-    return number * _DURATION_UNITS[unit]
+    return _finite(number * _DURATION_UNITS[unit], value, "duration")
+
+
+# The longest timeout a probe may have: beyond a day a gate is no gate, and the socket and lock
+# timeouts underneath refuse values of about 2^63 ns (`timeout: 1000000d`: "Timeout value out of range").
+TIMEOUT_MAX = 86400.0
+
+
+def parse_timeout(value: Any) -> float:
+    """A duration that can bound a network call: more than zero and at most TIMEOUT_MAX."""
+    seconds = parse_duration(value)
+    if not 0 < seconds <= TIMEOUT_MAX:
+        raise ValueError(f"a timeout must be more than 0 and at most 1d, got {value!r}")
+    return seconds
+
+
+def parse_duration_limit(value: Any) -> float:
+    """A duration threshold's limit, which needs its unit: `p95: 100` read as 100 s passes an
+    endpoint the profile meant to hold to 100 ms. Zero is zero in any unit."""
+    seconds = parse_duration(value)
+    bare = not isinstance(value, str) or not _split(value, "duration", "500ms")[1]
+    if seconds and bare:
+        number = str(value).strip()
+        raise ValueError(f"a duration limit needs a unit: write '{number}ms' or '{number}s', "
+                         f"not the bare number {value!r}")
+    return seconds
 
 
 def parse_size(value: Any) -> float:
@@ -49,13 +94,13 @@ def parse_size(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a size such as '500MB', got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(as_float(value, "size"), value, "size")
     if not isinstance(value, str):
         raise ValueError(f"expected a size such as '500MB', got {value!r}")
     number, unit = _split(value, "size", "500MB")
     if unit not in _SIZE_UNITS:
         raise ValueError(f"unknown size unit {unit!r} in {value!r} (use B, kB, MB, GB, KiB, MiB, GiB)")
-    return number * _SIZE_UNITS[unit]
+    return _finite(number * _SIZE_UNITS[unit], value, "size")
 
 
 def parse_number(value: Any) -> float:
@@ -63,14 +108,25 @@ def parse_number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(as_float(value, "number"), value, "number", negative=True)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+            number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
             pass
+        else:
+            return _finite(number, value, "number", negative=True)
     raise ValueError(f"expected a number, got {value!r}")
+
+
+def parse_ratio(value: Any) -> float:
+    """A share of a whole, 0 to 1 (`0.8` or `80%`): `memory_ratio: {warn: 80, crit: 95}` would be a
+    ceiling no ratio reaches, green for ever."""
+    number = parse_number(value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"a ratio is between 0 and 1: write 0.8 or '80%', got {value!r}")
+    return number
 
 
 def format_duration(seconds: float) -> str:
@@ -109,7 +165,12 @@ class Threshold:
     crit: float | None = None
 
     def breach(self, value: float, *, floor: bool = False) -> str | None:
-        """`"crit"`, `"warn"` or None for a value judged against this threshold."""
+        """`"crit"`, `"warn"` or None for a value judged against this threshold. NaN (no data:
+        0/0, a JSON `NaN`, a SQL `'NaN'`) is always `"crit"`: it compares false with every limit,
+        and no data is never green."""
+        if math.isnan(value):
+            return "crit"
+
         def crosses(limit: float | None) -> bool:
             return limit is not None and (value < limit if floor else value > limit)
 
@@ -135,13 +196,23 @@ def threshold_limits(value: Any) -> dict[str, Any]:
     return {"crit": value}
 
 
-def threshold_reader(parse: Callable[[Any], float]) -> Callable[[Any], Threshold]:
-    """The reader of a threshold whose limits `parse` reads (a Threshold passes as it is)."""
+def threshold_reader(
+    parse: Callable[[Any], float], *, floor: bool = False,
+) -> Callable[[Any], Threshold]:
+    """The reader of a threshold whose limits `parse` reads (a Threshold passes as it is). On a
+    ceiling the warn limit comes before crit (warn <= crit), on a `floor` after (warn >= crit):
+    inverted, the crit limit would be crossed first and the warning could never show."""
     def read(value: Any) -> Threshold:
         if isinstance(value, Threshold):
             return value
         limits = {key: parse(limit) for key, limit in threshold_limits(value).items()}
-        return Threshold(warn=limits.get("warn"), crit=limits.get("crit"))
+        warn, crit = limits.get("warn"), limits.get("crit")
+        if warn is not None and crit is not None and (warn < crit if floor else warn > crit):
+            order = ("a floor (a minimum): warn must be at least crit" if floor else
+                     "a ceiling (a maximum): warn must be at most crit")
+            raise ValueError(f"warn {value['warn']!r} and crit {value['crit']!r} are inverted for "
+                             f"{order}")
+        return Threshold(warn=warn, crit=crit)
 
     return read
 
@@ -163,14 +234,20 @@ _WITH_UNIT = float | str
 THRESHOLD_INPUT = float | str | Limits
 
 
-def threshold_of(parse: Callable[[Any], float]) -> Any:
-    return Annotated[Threshold,
-                     BeforeValidator(threshold_reader(parse), json_schema_input_type=THRESHOLD_INPUT),
+def threshold_of(parse: Callable[[Any], float], *, floor: bool = False) -> Any:
+    reader = threshold_reader(parse, floor=floor)
+    return Annotated[Threshold, BeforeValidator(reader, json_schema_input_type=THRESHOLD_INPUT),
                      PlainSerializer(_threshold_dump)]
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=_WITH_UNIT)]
+Timeout = Annotated[float, BeforeValidator(parse_timeout, json_schema_input_type=_WITH_UNIT)]
 Size = Annotated[float, BeforeValidator(parse_size, json_schema_input_type=_WITH_UNIT)]
+# Ceilings (a value above crit fails) unless named a floor (a value below crit fails).
 NumberThreshold = threshold_of(parse_number)
-DurationThreshold = threshold_of(parse_duration)
+NumberFloor = threshold_of(parse_number, floor=True)
+RatioThreshold = threshold_of(parse_ratio)
+RatioFloor = threshold_of(parse_ratio, floor=True)
+DurationThreshold = threshold_of(parse_duration_limit)
 SizeThreshold = threshold_of(parse_size)
+SizeFloor = threshold_of(parse_size, floor=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,7 +78,10 @@ class Verdict:
             warn_display=_shown(threshold.warn, fmt) if threshold else None,
             crit_display=_shown(threshold.crit, fmt) if threshold else None,
         ))
-        if threshold and level != "ok":
+        if threshold and math.isnan(value):
+            self._add(level, f"no data: {name} is NaN (0/0, or a source without a value), which "
+                             "no limit can judge; no data is never green")
+        elif threshold and level != "ok":
             limit = threshold.crit if level == "crit" else threshold.warn
             relation = "below the minimum" if floor else "above the limit"
             text = f"{name} is {fmt(value)}, {relation} {fmt(limit or 0.0)} ({level})"
@@ -100,6 +104,11 @@ class Verdict:
 
     def warn(self, message: str) -> None:
         self._add("warn", message)
+
+    def quote(self, text: str, limit: int) -> str:
+        """`text` as a message quotes it (in repr quotes): redacted, then cut to `limit` characters.
+        Cut first, a secret straddling the cut would leak its head, which no redactor recognises."""
+        return repr(self.redactor.redact(text)[:limit])
 
     def evidence(self, name: str, text: str, mime: str = "text/plain") -> None:
         if self.attach is not None:

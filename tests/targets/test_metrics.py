@@ -90,3 +90,20 @@ def test_example_prometheus_profile_loads() -> None:
     assert "histogram_quantile(0.95" in (by_name["api-p95"].query or "")
     assert by_name["api-p95"].max.crit == 0.5
     assert by_name["targets-up"].effective_suites == ("smoke",)
+
+
+def test_percent_unit_reads_limits_in_percent_and_ratio_limits_stay_in_range() -> None:
+    target = make(url="http://127.0.0.1:1/m", json_path="cache.hit", unit="percent",
+                  min={"warn": "60%", "crit": 40})
+    assert (target.min.warn, target.min.crit) == (60.0, 40.0)
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="ratio", max="40%").max.crit == 0.4
+    for unit, limit in (("ratio", 40), ("percent", 150), ("ratio", -0.1)):
+        with pytest.raises(ValidationError, match=f"outside .*the range of unit: {unit}"):
+            make(url="http://127.0.0.1:1/m", json_path="a", unit=unit, max=limit)
+
+
+def test_min_is_a_floor_and_max_a_ceiling() -> None:
+    with pytest.raises(ValidationError, match="inverted for a floor"):
+        make(url="http://127.0.0.1:1/m", json_path="a", min={"warn": 1, "crit": 5})
+    with pytest.raises(ValidationError, match="inverted for a ceiling"):
+        make(url="http://127.0.0.1:1/m", json_path="a", max={"warn": 5, "crit": 1})

@@ -68,7 +68,8 @@ def _judge_session(
         return
     verdict.measure(
         name, session.seconds, threshold, fmt=format_duration,
-        advice=f"session {session.pid} of user {session.user!r}, query {session.query[:120]!r}: {advice}",
+        advice=f"session {session.pid} of user {session.user!r}, query {verdict.quote(session.query, 120)}: "
+               f"{advice}",
     )
 
 

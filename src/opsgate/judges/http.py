@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ def _judge_status(expect: Expect, response: HttpResponse, verdict: Verdict) -> N
     if not expect.accepts_status(response.status):
         verdict.fail(
             f"status {response.status} {response.reason}, expected {expect.status}; "
-            f"body starts {response.text[:160]!r}"
+            f"body starts {verdict.quote(response.text, 160)}"
         )
 
 
@@ -108,6 +109,8 @@ def condition_problem(condition: JsonCondition, document: Any) -> str | None:
     if condition.min is not None or condition.max is not None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return f"expected a number, got {describe(value)}"
+        if math.isnan(value):
+            return "is NaN, which no limit can judge: no data is never green"
         if condition.min is not None and value < condition.min:
             return f"{value} is below the minimum {condition.min}"
         if condition.max is not None and value > condition.max:
@@ -120,7 +123,7 @@ def condition_problem(condition: JsonCondition, document: Any) -> str | None:
 def _judge_body(expect: Expect, response: HttpResponse, verdict: Verdict) -> None:
     for pattern in expect.body_matches:
         if not re.search(pattern, response.text):
-            verdict.fail(f"body does not match /{pattern}/; starts {response.text[:120]!r}")
+            verdict.fail(f"body does not match /{pattern}/; starts {verdict.quote(response.text, 120)}")
     for pattern in expect.body_forbids:
         found = re.search(pattern, response.text)
         if found:

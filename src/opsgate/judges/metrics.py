@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from opsgate.judges._format import format_percent
+from opsgate.targets.metrics import UNIT_RANGES
 from opsgate.units import format_duration, format_number, format_size
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 FORMATS: dict[str, Callable[[float], str]] = {
     "number": format_number,
     "ratio": lambda v: f"{v:.4g} ({format_percent(v)})",
+    "percent": lambda v: f"{v:.4g}%",
     "seconds": format_duration,
     "ms": lambda v: f"{v:.4g}ms",
     "bytes": format_size,
@@ -52,9 +54,27 @@ def judge_series(target: MetricsTarget, series: Series, count: int, verdict: Ver
         verdict.fail(f"no data: {name} is NaN (e.g. 0/0: no traffic in the window, or a division by "
                      "an absent series); a NaN is never green")
         return
+    if not _possible(target, series.value):
+        verdict.fail(_impossible(target, name, series.value))
+        return
     where = f" (series {series.label_text()}, 1 of {count})" if series.labels and count > 1 else ""
     advice = target.runbook and "see the runbook" or "check the service's dashboard for this metric"
     if target.max is not None:
         verdict.measure(name, series.value, target.max, fmt=fmt, advice=f"{advice}{where}")
     if target.min is not None:
         verdict.measure(name, series.value, target.min, floor=True, fmt=fmt, advice=f"{advice}{where}")
+
+
+def _possible(target: MetricsTarget, value: float) -> bool:
+    low, high = UNIT_RANGES.get(target.unit, (-math.inf, math.inf))
+    return low <= value <= high
+
+
+def _impossible(target: MetricsTarget, name: str, value: float) -> str:
+    """A value its unit cannot take: judged against the limits it would mislead (a hit rate
+    published in percent, 5, read as a ratio shows "500%" and passes a 40 % floor)."""
+    if target.unit == "ratio":
+        return (f"{name} is {value:.4g}, outside 0..1, so it is not a ratio: the field may be a "
+                "percentage; set 'unit: percent' (and limits in percent) if it is")
+    return (f"{name} is {value:.4g}, outside 0..100, so it is not a percentage: check the field, "
+            "or set 'unit: ratio' or 'number'")

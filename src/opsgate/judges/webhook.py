@@ -36,7 +36,7 @@ def _judge_accepted(target: WebhookTarget, exchange: Exchange, verdict: Verdict)
         verdict.fail(f"{seen}: the secret does NOT match the one the application uses (or the "
                      f"{target.scheme} signature check is misconfigured); copy the current signing "
                      "secret from the provider's dashboard into the app's environment and restart it. "
-                     f"Body: {exchange.body_excerpt[:120]!r}")
+                     f"Body: {verdict.quote(exchange.body_excerpt, 120)}")
     elif status >= 500:
         verdict.fail(f"{seen}: the webhook secret is probably not configured or the handler crashes; "
                      "check the application's logs and its webhook-secret setting")

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from opsgate.suites import SUITE_NAME
-from opsgate.units import Duration
+from opsgate.units import Timeout
 
 # One of opsgate.suites.SUITES or of the profile's own `suites:` (the profile checks which).
 Suite = Annotated[str, Field(pattern=SUITE_NAME)]
@@ -15,9 +15,10 @@ Severity = Literal["blocker", "critical", "normal", "minor", "trivial"]
 
 
 class Strict(BaseModel):
-    """Base of every profile model: unknown keys are errors, never silently ignored checks."""
+    """Base of every profile model: unknown keys are errors, never silently ignored checks, and no
+    number is NaN or infinite (a NaN limit compares false with every value: always green)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Target(Strict):
@@ -29,7 +30,7 @@ class Target(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]*$")
     suites: list[Suite] | None = None
-    timeout: Duration | None = None
+    timeout: Timeout | None = None
     retries: int | None = Field(default=None, ge=0, le=10)
     runbook: str | None = None
     severity: Severity = "normal"

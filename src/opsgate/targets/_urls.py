@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
+
+
+def checked_port(parts: SplitResult) -> None:
+    """A ValueError unless the URL's port, when it names one, is 1-65535. Port 0 is refused: the
+    libraries read it as "no port" and would check the scheme's default port (6379, 443) instead."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 and parts.netloc.rpartition("@")[2].rpartition(":")[1]:
+        given = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise ValueError(f"the URL's port must be 1-65535, got {given!r}")
 
 
 def checked_url(url: str, schemes: tuple[str, ...], what: str) -> str:
-    """`url` when its scheme is one of `schemes` and it names a host; a ValueError otherwise."""
+    """`url` when its scheme is one of `schemes`, it names a host and any port it gives is 1-65535;
+    a ValueError otherwise."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise ValueError(f"expected a {what} URL, got an unparsable URL: {exc}") from None
+    checked_port(parts)
     if parts.scheme not in schemes:
         raise ValueError(
             f"expected a {what} URL starting with {' or '.join(s + '://' for s in schemes)}, "

@@ -10,7 +10,7 @@ from pydantic import field_validator, model_validator
 
 from opsgate.targets import Target
 from opsgate.targets._urls import checked_url, endpoint
-from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
+from opsgate.units import DurationThreshold, NumberFloor, SizeFloor, Threshold
 
 # The seed runbook's RPO alert: "> 36h since backup".
 DEFAULT_MAX_AGE = Threshold(crit=36 * 3600.0)
@@ -32,8 +32,8 @@ class BackupTarget(Target):
 
     path: str
     max_age: DurationThreshold | None = DEFAULT_MAX_AGE
-    min_size: SizeThreshold | None = DEFAULT_MIN_SIZE
-    min_count: NumberThreshold | None = None
+    min_size: SizeFloor | None = DEFAULT_MIN_SIZE
+    min_count: NumberFloor | None = None
     sqlite_integrity: bool | Literal["quick", "full"] = False
     gzip_integrity: bool = False
     show_newest: int = 10

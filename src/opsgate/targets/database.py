@@ -10,7 +10,14 @@ from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import Strict, Target
 from opsgate.targets._urls import checked_url, endpoint
-from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
+from opsgate.units import (
+    DurationThreshold,
+    NumberFloor,
+    NumberThreshold,
+    RatioThreshold,
+    SizeThreshold,
+    Threshold,
+)
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 MYSQL_SCHEMES = ("mysql", "mariadb")
@@ -23,7 +30,7 @@ class CustomQuery(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/@-]*$")
     query: str
-    min: NumberThreshold | None = None
+    min: NumberFloor | None = None
     max: NumberThreshold | None = None
 
     @field_validator("query")
@@ -49,7 +56,7 @@ class DatabaseTarget(Target):
     default_suites: ClassVar[tuple[str, ...]] = ("smoke", "daily")
 
     url: str
-    connection_ratio: NumberThreshold | None = Threshold(warn=0.8, crit=0.95)
+    connection_ratio: RatioThreshold | None = Threshold(warn=0.8, crit=0.95)
     idle_in_transaction: DurationThreshold | None = Threshold(warn=60.0, crit=600.0)
     longest_query: DurationThreshold | None = Threshold(warn=60.0, crit=600.0)
     replication_lag: DurationThreshold | None = Threshold(warn=5.0, crit=30.0)

@@ -58,7 +58,7 @@ def _read_size_or_ratio(value: Any) -> SizeOrRatio:
     if len(kinds) > 1:
         raise ValueError("give both limits as ratios (0.1, '10%') or both as sizes ('512MB'), not a mix")
     ratio = kinds.pop()
-    return SizeOrRatio(threshold_reader(parse_number if ratio else parse_size)(limits), ratio)
+    return SizeOrRatio(threshold_reader(parse_number if ratio else parse_size, floor=True)(limits), ratio)
 
 
 def _dump_size_or_ratio(value: SizeOrRatio) -> dict[str, Any]:

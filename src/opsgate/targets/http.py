@@ -9,15 +9,19 @@ from urllib.parse import urlsplit
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from opsgate.targets import Strict, TlsClientTarget
-from opsgate.targets._urls import endpoint
+from opsgate.targets._urls import checked_port, endpoint
 from opsgate.targets._validate import valid_regex
 from opsgate.units import DurationThreshold, Size
 
 
 def http_url(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # `http://[::1`: an unclosed IPv6 bracket
+        raise ValueError(f"expected an http:// or https:// URL, got an unparsable URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http:// or https:// URL with a host, got {url!r}")
+    checked_port(parts)
     return url
 
 

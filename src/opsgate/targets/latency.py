@@ -14,7 +14,14 @@ from pydantic import Field, field_validator, model_validator
 
 from opsgate.stats import min_samples_for_bound, min_samples_for_estimate
 from opsgate.targets.http import HttpClientTarget
-from opsgate.units import Duration, DurationThreshold, NumberThreshold, Threshold, format_duration
+from opsgate.units import (
+    Duration,
+    DurationThreshold,
+    RatioThreshold,
+    Threshold,
+    as_float,
+    format_duration,
+)
 
 # The default run budget never exceeds k6's default `maxDuration`: a plan of 100 requests with a
 # 10 s timeout would otherwise let a hung endpoint hold the gate for 17 minutes.
@@ -32,7 +39,7 @@ def parse_rate(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a rate such as '10/s' or '120/m', got {value!r}")
     if isinstance(value, int | float):
-        rate = float(value)
+        rate = as_float(value, "rate")
     elif isinstance(value, str) and _RATE.match(value):
         number, unit = _RATE.match(value).groups()  # type: ignore[union-attr]
         rate = float(number) / (60.0 if unit.startswith("m") else 1.0)
@@ -65,7 +72,7 @@ class LatencyTarget(HttpClientTarget):
     p99: DurationThreshold | None = None
     p999: DurationThreshold | None = None
     max: DurationThreshold | None = None
-    error_rate: NumberThreshold = Threshold(crit=0.01)
+    error_rate: RatioThreshold = Threshold(crit=0.01)
 
     @field_validator("rate", mode="before")
     @classmethod

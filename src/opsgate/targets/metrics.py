@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, ClassVar, Literal
 
@@ -20,7 +21,9 @@ from opsgate.targets._validate import valid_regex
 from opsgate.targets.http import BasicAuth, http_url
 from opsgate.units import Threshold, parse_duration, parse_number, parse_size, threshold_of, threshold_reader
 
-Unit = Literal["number", "ratio", "seconds", "ms", "bytes"]
+Unit = Literal["number", "ratio", "percent", "seconds", "ms", "bytes"]
+# The values a unit can take at all: a value outside is a finding, a limit outside a profile error.
+UNIT_RANGES: dict[str, tuple[float, float]] = {"ratio": (0.0, 1.0), "percent": (0.0, 100.0)}
 # How a duration or size string converts into each unit; a unit missing here takes no such string.
 _DURATION_SCALE = {"seconds": 1.0, "ms": 1000.0}
 _SIZE_SCALE = {"bytes": 1.0}
@@ -31,12 +34,17 @@ def parse_quantity(value: object, unit: Unit = "number") -> float:
     milliseconds when `unit` is `seconds` or `ms`; a size (`500MB`) in bytes when `unit` is `bytes`.
 
     A duration or size with any other unit is an error: converted silently, `2s` would be compared
-    with a value in another unit.
+    with a value in another unit. With `unit: percent`, `80%` is 80; with `ratio` or `percent`, a limit
+    the value can never reach (`max: 40` on a ratio) is an error.
     """
     try:
-        return parse_number(value)
+        number = parse_number(value)
     except ValueError:
         pass
+    else:
+        if unit == "percent" and isinstance(value, str) and value.strip().endswith("%"):
+            number *= 100
+        return _within_unit(number, value, unit)
     for parse, scales, what, units in ((parse_duration, _DURATION_SCALE, "a duration", "seconds or ms"),
                                        (parse_size, _SIZE_SCALE, "a size", "bytes")):
         try:
@@ -51,12 +59,20 @@ def parse_quantity(value: object, unit: Unit = "number") -> float:
                      f"got {value!r}")
 
 
+def _within_unit(number: float, value: object, unit: Unit) -> float:
+    low, high = UNIT_RANGES.get(unit, (-math.inf, math.inf))
+    if not low <= number <= high:
+        hint = " (write 40% or 0.4, or set 'unit: percent' for a 0-100 value)" if unit == "ratio" else ""
+        raise ValueError(f"{value!r} is outside {low:g}..{high:g}, the range of unit: {unit}{hint}")
+    return number
+
+
 QuantityThreshold = threshold_of(parse_quantity)
 
 
-def threshold_of_unit(value: object, unit: Unit) -> Threshold:
+def threshold_of_unit(value: object, unit: Unit, *, floor: bool = False) -> Threshold:
     """A `{warn, crit}` or bare threshold whose durations and sizes are converted into `unit`."""
-    return threshold_reader(lambda limit: parse_quantity(limit, unit))(value)
+    return threshold_reader(lambda limit: parse_quantity(limit, unit), floor=floor)(value)
 
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -156,7 +172,7 @@ class MetricsTarget(TlsClientTarget):
             return Threshold()
         if value is None:
             return None
-        return threshold_of_unit(value, info.data["unit"])
+        return threshold_of_unit(value, info.data["unit"], floor=info.field_name == "min")
 
     @field_validator("json_path")
     @classmethod

@@ -8,7 +8,14 @@ from pydantic import Field, field_validator, model_validator
 
 from opsgate.targets import TlsClientTarget
 from opsgate.targets._urls import checked_url, endpoint
-from opsgate.units import DurationThreshold, NumberThreshold, SizeThreshold, Threshold
+from opsgate.units import (
+    DurationThreshold,
+    NumberThreshold,
+    RatioFloor,
+    RatioThreshold,
+    SizeThreshold,
+    Threshold,
+)
 
 REDIS_SCHEMES = ("redis", "rediss")
 
@@ -21,11 +28,11 @@ class RedisTarget(TlsClientTarget):
 
     url: str
     ping: DurationThreshold | None = Threshold(warn=0.1, crit=1.0)
-    memory_ratio: NumberThreshold | None = Threshold(warn=0.8, crit=0.95)
+    memory_ratio: RatioThreshold | None = Threshold(warn=0.8, crit=0.95)
     used_memory_max: SizeThreshold | None = None
-    hit_rate_min: NumberThreshold | None = None
+    hit_rate_min: RatioFloor | None = None
     hit_rate_min_lookups: int = Field(default=1000, ge=0)
-    clients_ratio: NumberThreshold | None = Threshold(warn=0.8, crit=0.95)
+    clients_ratio: RatioThreshold | None = Threshold(warn=0.8, crit=0.95)
     rejected_connections: Literal["warn", "crit", "ignore"] = "warn"
     evicted_keys: Literal["warn", "crit", "ignore"] = "warn"
     persistence: bool = False

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from opsgate.targets import Target
-from opsgate.units import NumberThreshold, Threshold
+from opsgate.units import NumberFloor, Threshold
 
 TlsVersion = Literal["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 TLS_VERSIONS: tuple[str, ...] = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -26,8 +26,8 @@ class TlsTarget(Target):
     starttls: Literal["postgres", "smtp"] | None = None
     ca_bundle: str | None = None
     verify: bool = True
-    days_left: NumberThreshold = Threshold(warn=20, crit=15)
-    chain_days_left: NumberThreshold | None = None
+    days_left: NumberFloor = Threshold(warn=20, crit=15)
+    chain_days_left: NumberFloor | None = None
     min_version: TlsVersion = "TLSv1.2"
     min_rsa_bits: int = Field(default=2048, ge=512)
     min_ec_bits: int = Field(default=256, ge=160)
