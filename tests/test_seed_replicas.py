@@ -116,7 +116,7 @@ def test_kuya_comps_seeded_faults_fail_with_the_runbooks_advice(
         "*commands pip-audit: JSON len(dependencies[[]?vulns!=[[]]]): expected 0, got 1",
         "*Runbook: Monthly 1: pip install --upgrade -r requirements.txt, then pip-audit again",
         "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
-        "*Unreachable: redis 127.0.0.1:*: connection refused by 127.0.0.1:*: is redis-server running?",
+        "*redis 127.0.0.1:*: connection refused by 127.0.0.1:*: is redis-server running?",
     ])
 
 
@@ -176,7 +176,7 @@ def test_pincart_seeded_faults_fail_with_the_runbooks_advice(
         "*config stripe-secret: * in the environment of the run does not match /^whsec_/ (value not shown)",
         "*- SECURITY: the endpoint ACCEPTED an event with a wrong secret (200)*",
         "*- Referrer-Policy 'unsafe-url' sends full URLs*",
-        "*Unreachable: redis 127.0.0.1:*: connection refused*",
+        "*redis 127.0.0.1:*: connection refused*",
     ])
     # The 429 spike from one IP: the runbook gives no number, so it is a warning naming the IP.
     result.stdout.fnmatch_lines(["*logs rate-limit-spike: lines matching * is 45, above the limit 30 (warn): "
@@ -321,7 +321,7 @@ def test_support_agent_seeded_faults_fail_with_the_runbooks_advice(
         "*logs llm-rate-limits: lines matching * is 8, above the limit 0 (crit)*",
         "*logs api-errors: lines matching /ERROR|Traceback/ * is 10, above the limit 5 (warn)*",
         "*commands railway-status: `curl -sf */tools/railway-status` exited with status 22, expected 0*",
-        "*Unreachable: redis 127.0.0.1:*: connection refused*",
+        "*redis 127.0.0.1:*: connection refused*",
     ])
 
 

@@ -8,6 +8,7 @@ and the HTML page draws the trend of each judged value as a sparkline.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -77,7 +78,8 @@ def _append(db: sqlite3.Connection, data: dict[str, Any], suite: str) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A value a trend can plot: no NaN (no data) or infinity, which sqlite cannot hold."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _earlier_outcomes(db: sqlite3.Connection, profile: str, suite: str) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ current directory of the run; a missing file is a profile error at load time, so
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 FILE_KEYS = ("ca_bundle", "ssh_config", "ssh_identity_file")
 # Patterns whose matches are the check's business (no backup yet is a finding, not a typo).
 PATTERN_KEYS = {"backups": ("path",)}
+# An object-store location (`s3://bucket/prefix`) is not a path on this machine.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def resolve_paths(data: dict[str, Any], base: Path) -> None:
@@ -36,7 +39,7 @@ def resolve_paths(data: dict[str, Any], base: Path) -> None:
 def _resolve_keys(entry: dict[str, Any], keys: tuple[str, ...], base: Path) -> None:
     for key in keys:
         value = entry.get(key)
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and not _URL.match(value):
             expanded = os.path.expanduser(value)
             entry[key] = expanded if os.path.isabs(expanded) else os.path.normpath(base / expanded)
 

@@ -166,10 +166,19 @@ class Verdict:
         payload = {
             "level": self.level,
             # flat dataclasses: vars() is enough, and asdict's deep copy costs per check
-            "measurements": [vars(m) for m in self.measurements],
+            "measurements": [_json_safe(vars(m)) for m in self.measurements],
             "findings": [vars(f) for f in self.findings],
         }
         self.publish(PROPERTY, self.redactor.redact(json.dumps(payload, default=str)))
+
+
+def _json_safe(fields: dict[str, Any]) -> dict[str, Any]:
+    """No NaN or infinity in reports: JSON has none (strict readers refuse `NaN`), so a value
+    that is no number is null there, and its display says what was seen."""
+    value = fields["value"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {**fields, "value": None}
+    return fields
 
 
 def _limit(measurement: Measurement, shown: str | None) -> str:
