@@ -82,15 +82,21 @@ class Runner:
     reuse_reports_dir: bool = False
     _count: itertools.count = field(default_factory=itertools.count)
 
+    last_reports: Path | None = None
+
     def run(self, profile: Path, *extra: str) -> Run:
         """One run: wall time and that process's peak RSS."""
         name = "reports" if self.reuse_reports_dir else f"reports-{next(self._count)}"
         reports = self.workdir / name
         shutil.rmtree(reports, ignore_errors=True)
-        command = [sys.executable, "-m", "pytest", f"--profile={profile}", "-q", "-p",
-                   "no:cacheprovider", f"--reports-dir={reports}", *extra]
+        self.last_reports = reports
+        return self.run_command([f"--profile={profile}", "-q", f"--reports-dir={reports}", *extra])
+
+    def run_command(self, pytest_args: list[str]) -> Run:
+        """`python -m pytest ARGS` from the repo root, so the run uses the repo's own pytest
+        configuration, as users do."""
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *pytest_args]
         started = time.perf_counter()
-        # From the repo root, so the run uses the repo's own pytest configuration, as users do.
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
