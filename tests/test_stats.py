@@ -34,9 +34,19 @@ def test_interval_coverage_is_the_binomial_probability() -> None:
 def test_interval_has_no_upper_bound_when_the_sample_is_too_small() -> None:
     interval = stats.quantile_interval(20, 0.99, 0.95)
     assert interval.upper is None
-    values = sorted(float(i) for i in range(20))
-    low, high = interval.bounds(values)
-    assert high is None and (low is None or low <= values[-1])
+    # The lower rank is still defined: the largest l with P(B <= l - 1) <= 2.5 %, here 19.
+    tail = Fraction(1, 40)
+    expected = max(rank for rank in range(1, 21) if exact_cdf(rank - 1, 20, Fraction(99, 100)) <= tail)
+    assert interval.lower == expected == 19
+    values = [float(i) for i in range(20)]
+    assert interval.bounds(values) == (18.0, None)
+
+
+def test_interval_ranks_at_the_exact_tail_boundary() -> None:
+    # n=2, p=0.5, 50 %: each tail may hold 0.25, and P(B <= 0) = P(B >= 2) = 0.25 exactly, so
+    # x(1) and x(2) both qualify: a tail equal to the limit is within it.
+    interval = stats.quantile_interval(2, 0.5, 0.5)
+    assert (interval.lower, interval.upper) == (1, 2)
 
 
 @pytest.mark.parametrize(("p", "n"), [(0.95, 59), (0.99, 299), (0.9, 29)])
@@ -90,3 +100,10 @@ def test_exceedance_test() -> None:
     assert stats.breach_is_significant(60, 8, 0.95, 0.95)  # P ~ 0.01
     assert not stats.breach_is_significant(60, 0, 0.95, 0.95)
     assert stats.exceedance_p_value(60, 0, 0.95) == 1.0
+
+
+def test_a_p_value_exactly_at_the_limit_is_significant() -> None:
+    # 2 of 2 above T when the median were at most T: P = 0.25 exactly, the limit at 75 %.
+    assert stats.exceedance_p_value(2, 2, 0.5) == 0.25
+    assert stats.breach_is_significant(2, 2, 0.5, 0.75)
+    assert not stats.breach_is_significant(2, 1, 0.5, 0.75)  # P = 0.75
