@@ -119,3 +119,12 @@ http:
   - {name: a, url: "http://127.0.0.1:1/", bearer_token: 987654321012}
 """), environ={})
     assert "bearer_token" in str(caught.value) and "987654321012" not in str(caught.value)
+
+
+def test_a_set_variable_wins_over_its_default(tmp_path: Path) -> None:
+    profile, _ = load_profile(write(tmp_path, """
+name: x
+http:
+  - {name: a, url: "http://${HOST:-localhost}:${PORT:-8080}/"}
+"""), environ={"HOST": "127.0.0.1", "PORT": "9999"})
+    assert profile.http[0].url == "http://127.0.0.1:9999/"

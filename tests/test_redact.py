@@ -56,3 +56,10 @@ def test_headers_as_evidence_shows_keep_cookie_flags_but_not_values() -> None:
     assert mask_header("Authorization", "Bearer x") == MASK
     assert mask_header("X-Api-Key", "k") == MASK
     assert mask_header("Content-Type", "text/html") == "text/html"
+
+
+def test_the_token_of_an_authorization_header_is_masked_alone() -> None:
+    # A server that echoes the token without its "Bearer " prefix must not leak it either.
+    redactor = Redactor()
+    redactor.learn_from({"http": [{"headers": {"Authorization": "Bearer eyJhbGciOi.token-77"}}]})
+    assert redactor.redact("401: invalid token eyJhbGciOi.token-77") == f"401: invalid token {MASK}"
