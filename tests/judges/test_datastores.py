@@ -128,3 +128,17 @@ def test_consumers_minimum_on_rabbitmq() -> None:
         "queue 'q' has 1 consumer(s), expected at least 2: workers are down; "
         "check the worker service and its log"
     ]
+
+
+def test_broken_replication_fails_the_check() -> None:
+    [(level, message)] = database_findings(is_replica=True, replication_lag=1.0,
+                                           replication_problem="WAL receiver is not running")
+    assert level == "crit"
+    assert message.startswith("replication is broken: WAL receiver is not running")
+
+
+def test_hit_rate_is_judged_from_exactly_the_minimum_lookups() -> None:
+    [(level, message)] = redis_findings({"keyspace_hits": 400, "keyspace_misses": 600},
+                                        hit_rate_min={"warn": 0.8})
+    assert level == "warn" and message.startswith("cache hit rate is 40%, below the minimum 80% (warn)")
+    assert redis_findings({"keyspace_hits": 400, "keyspace_misses": 599}, hit_rate_min={"warn": 0.8}) == []
