@@ -74,3 +74,25 @@ def test_tls_version_below_minimum(tmp_path: Path) -> None:
                                        target_keys={"min_version": "TLSv1.3"})]
     assert messages == ["the server negotiated TLSv1.2, below the minimum TLSv1.3: enable TLSv1.3+ and "
                         "disable older protocols in its TLS settings"]
+
+
+def test_the_earliest_of_two_intermediates_is_named(tmp_path: Path) -> None:
+    # The upper intermediate expires in 5 days, the one below it in 40, the leaf in 300.
+    found = findings(tmp_path, days=300, intermediate_days=(5, 40))
+    chain = [(level, m) for level, m in found if m.startswith("chain days left")]
+    assert len(chain) == 1, found
+    level, message = chain[0]
+    assert level == "crit"
+    assert message.startswith("chain days left (CN=opsgate test intermediate) is 5.0 days")
+
+
+def test_exactly_the_minimum_version_has_no_finding(tmp_path: Path) -> None:
+    assert findings(tmp_path, max_version=ssl.TLSVersion.TLSv1_2,
+                    target_keys={"min_version": "TLSv1.2"}) == []
+
+
+def test_sha1_intermediate(tmp_path: Path) -> None:
+    messages = [m for _, m in findings(tmp_path, sha1_intermediate=True)]
+    assert ("chain[1] CN=opsgate test intermediate is signed with SHA1, which is broken: "
+            "reissue it with SHA-256") in messages
+    assert not any(m.startswith("leaf is signed with") for m in messages)
