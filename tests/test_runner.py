@@ -74,6 +74,15 @@ def test_different_hosts_run_side_by_side() -> None:
     assert IN_FLIGHT["peak"] == 6
 
 
+def test_the_global_limit_bounds_calls_across_hosts() -> None:
+    IN_FLIGHT.update(now=0, peak=0)
+    runner = ProbeRunner(concurrency=2, per_host=2)
+    calls = [call("slow_probe", f"g{i}", host=f"127.0.0.{i % 6 + 1}:1") for i in range(12)]
+    runner.start(calls)
+    assert [runner.outcome(c).value for c in calls] == [f"g{i}" for i in range(12)]
+    assert IN_FLIGHT["peak"] == 2
+
+
 def test_equal_calls_share_one_run() -> None:
     ATTEMPTS.clear()
     runner = ProbeRunner(concurrency=4, per_host=4)
@@ -110,6 +119,23 @@ def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
     assert isinstance(outcome.error, ProbeFailure)
     assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
+
+
+def failing_slowly_probe(target: HttpTarget, timeout: float) -> None:
+    ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
+    time.sleep(0.8)  # within its timeout, but three attempts outlast one timeout plus the grace
+    raise Unreachable("refused after a while")
+
+
+def test_the_wait_for_a_queued_call_allows_for_every_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.5)
+    ATTEMPTS.clear()
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    retried = call("failing_slowly_probe", "retried", timeout=1.0, retries=2)
+    runner.start([retried])
+    outcome = runner.outcome(retried)
+    assert isinstance(outcome.error, Unreachable), outcome.error  # not abandoned as hung
+    assert outcome.attempts == 3 == ATTEMPTS["retried"]
 
 
 def test_a_hung_probe_does_not_keep_the_process_alive() -> None:
