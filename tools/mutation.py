@@ -26,6 +26,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +36,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".mutation"
@@ -94,8 +96,9 @@ EXCLUDED_OPERATORS = (
     r"core/ReplaceComparisonOperator_(Lt|LtE|Gt|GtE)_(Is|IsNot)$",
 )
 
-# Mutants that cannot change behaviour, by module: (operator, the source line stripped) -> reason.
-EQUIVALENT: dict[str, dict[tuple[str, str], str]] = {}
+# Mutants that cannot change behaviour are listed, with the reason, in a table of this document:
+# | `module` | `Operator` | `the mutated line` | reason |
+EQUIVALENTS_DOC = REPO / "docs" / "mutation.md"
 
 _TESTS_OK, _TESTS_FAILED, _TIMED_OUT = 0, 1, 3
 
@@ -153,16 +156,16 @@ def main() -> int:
             started = time.monotonic()
             execute(module, session)
             print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
-        elif not stored:
-            print(f"{module:32} no session for the current source (run it)")
+        elif not session.exists():
+            print(f"{module:32} no session yet (run it)")
             continue
-        print_score(module, session, args.survivors)
+        print_score(module, session, args.survivors, stale=not stored and args.report)
     return 0
 
 
 def session_key(module: str) -> str:
     """What a stored session's results depend on: the module, its tests and these settings."""
-    digest = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}{sorted(EQUIVALENT.get(module, {}))}".encode())
+    digest = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}".encode())
     digest.update((REPO / "src/opsgate" / module).read_bytes())
     for argument in MODULES[module]:
         path = REPO / argument
@@ -230,29 +233,55 @@ def initialise(module: str, session: Path) -> bool:
 
 
 def mark_skipped(module: str, session: Path) -> None:
-    import re
-
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     excluded = re.compile("|".join(EXCLUDED_OPERATORS))
-    source = (WORK / "src/opsgate" / module).read_text().splitlines()
-    inert = inert_lines(WORK / "src/opsgate" / module, module)
-    equivalent = EQUIVALENT.get(module, {})
+    path = WORK / "src/opsgate" / module
+    inert = inert_lines(path, module)
+    known = equivalents(module)
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in db.pending_work_items:
             mutation = item.mutations[0]
-            line, column = mutation.start_pos
-            text = source[line - 1].strip()
+            position = tuple(mutation.start_pos)
             reason = None
             if excluded.match(mutation.operator_name):
                 reason = "excluded operator"
-            elif (line, column) in inert or any(a <= (line, column) < b for a, b in inert):
+            elif any(start <= position < end for start, end in inert):
                 reason = "equivalent: inside an annotation that is never evaluated"
-            elif (mutation.operator_name, text) in equivalent:
-                reason = "equivalent: " + equivalent[(mutation.operator_name, text)]
+            else:
+                key = (mutation.operator_name.removeprefix("core/"), _squeeze(mutated_line(path, mutation)))
+                if key in known:
+                    reason = "equivalent: " + known[key]
             if reason:
                 db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def equivalents(module: str) -> dict[tuple[str, str], str]:
+    """(operator, mutated line without blanks) -> reason, from the table in docs/mutation.md."""
+    found = {}
+    for row in EQUIVALENTS_DOC.read_text().splitlines() if EQUIVALENTS_DOC.exists() else []:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        if len(cells) == 4 and cells[0] == f"`{module}`":
+            operator, line = cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|")
+            found[(operator, _squeeze(line))] = cells[3]
+    return found
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def mutated_line(path: Path, mutation: Any) -> str:
+    """The first line the mutant changes, as cosmic-ray writes it."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    operator = get_operator(mutation.operator_name)(**mutation.operator_args)
+    original = path.read_text()
+    mutated = mutate_code(original, operator, mutation.occurrence) or original
+    pairs = zip(original.splitlines(), mutated.splitlines(), strict=False)
+    return next((new for old, new in pairs if old != new), "")
 
 
 def inert_lines(path: Path, module: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -359,12 +388,15 @@ def ask_server(path: Path, arguments: list[str]) -> int:
         return int(connection.makefile().readline())
 
 
-def score_of(session: Path) -> tuple[Score, list[tuple[str, int, str]]]:
+def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, str]]]:
+    """The counts, and each survivor as (operator, line, the mutated line); a survivor that the
+    equivalents table lists (perhaps since the run) counts as equivalent."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
     counts: Counter[str] = Counter()
     survivors = []
+    known = equivalents(module)
     with use_db(str(session), WorkDB.Mode.open) as db:
         pending = db.num_work_items - db.num_results
         for item, result in db.completed_work_items:
@@ -372,25 +404,34 @@ def score_of(session: Path) -> tuple[Score, list[tuple[str, int, str]]]:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 counts["equivalent" if (result.output or "").startswith("equivalent") else "skipped"] += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
+                operator, changed = mutation.operator_name.removeprefix("core/"), _mutated_line(result.diff)
+                if (operator, _squeeze(changed)) in known:
+                    counts["equivalent"] += 1
+                    continue
                 counts["survived"] += 1
-                survivors.append((mutation.operator_name, mutation.start_pos[0], str(mutation.module_path)))
+                survivors.append((operator, mutation.start_pos[0], changed.strip()))
             else:
                 counts["killed"] += 1
     score = Score(counts["killed"], counts["survived"], counts["skipped"], counts["equivalent"], pending)
     return score, sorted(survivors, key=lambda s: s[1])
 
 
-def print_score(module: str, session: Path, survivors: bool) -> None:
-    score, surviving = score_of(session)
+def _mutated_line(diff: str | None) -> str:
+    lines = (diff or "").splitlines()
+    added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("++")]
+    return added[0] if added else "?"
+
+
+def print_score(module: str, session: Path, survivors: bool, stale: bool = False) -> None:
+    score, surviving = score_of(module, session)
     percent = f"{score.percent:5.1f} %" if score.percent is not None else "    - "
     pending = f", {score.pending} pending" if score.pending else ""
     print(f"{module:32} {percent}  killed {score.killed:4} of {score.killed + score.survived:4}"
-          f"  (equivalent {score.equivalent}, operators left out {score.skipped}{pending})")
+          f"  (equivalent {score.equivalent}, operators left out {score.skipped}{pending})"
+          + ("  [stale: the module or its tests changed since]" if stale else ""))
     if survivors:
-        source = (REPO / "src/opsgate" / module).read_text().splitlines()
-        for operator, line, _ in surviving:
-            text = source[line - 1].strip() if line <= len(source) else ""
-            print(f"    line {line:4}  {operator:55} {text[:90]}")
+        for operator, line, mutated in surviving:
+            print(f"    line {line:4}  {operator:40} -> {mutated[:100]}")
 
 
 if __name__ == "__main__":
