@@ -49,8 +49,12 @@ class Cert:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return key_pem(self.key)
+
+
+def key_pem(key: Key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
 
 
 def issue(
@@ -137,9 +141,10 @@ def make_chain(
     return Chain(leaf, middles[::-1], root)
 
 
-def sign_sha1(subject: str, issuer: Cert, days: float, *, hosts: tuple[str, ...] = (),
+def sign_sha1(subject: str, issuer: Cert | None, days: float, *, hosts: tuple[str, ...] = (),
               ca: bool = False) -> Cert:
-    """A certificate signed with SHA-1 by `issuer`: cryptography refuses to, the openssl CLI does not."""
+    """A certificate signed with SHA-1 by `issuer` (self-signed when None): cryptography refuses
+    to, the openssl CLI does not."""
     private = _key("ec")
     builder = x509.CertificateSigningRequestBuilder().subject_name(_name(subject))
     if hosts:
@@ -151,10 +156,15 @@ def sign_sha1(subject: str, issuer: Cert, days: float, *, hosts: tuple[str, ...]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "leaf.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
-        (work / "ca.pem").write_bytes(issuer.pem())
-        (work / "ca.key").write_bytes(issuer.key_pem())
-        subprocess.run(["openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                        "-sha1", "-days", str(int(days)), "-copy_extensions", "copy", "-out", "leaf.pem"],
+        if issuer is None:
+            (work / "own.key").write_bytes(key_pem(private))
+            signer = ["-signkey", "own.key"]
+        else:
+            (work / "ca.pem").write_bytes(issuer.pem())
+            (work / "ca.key").write_bytes(issuer.key_pem())
+            signer = ["-CA", "ca.pem", "-CAkey", "ca.key"]
+        subprocess.run(["openssl", "x509", "-req", "-in", "leaf.csr", *signer, "-sha1", "-days",
+                        str(int(days)), "-copy_extensions", "copy", "-out", "leaf.pem"],
                        cwd=work, check=True, capture_output=True)
         cert = x509.load_pem_x509_certificate((work / "leaf.pem").read_bytes())
     return Cert(cert, private)

@@ -262,7 +262,7 @@ def equivalents(module: str) -> dict[tuple[str, str], str]:
     found = {}
     for row in EQUIVALENTS_DOC.read_text().splitlines() if EQUIVALENTS_DOC.exists() else []:
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
-        if len(cells) == 4 and cells[0] == f"`{module}`":
+        if len(cells) == 4 and cells[0] in (f"`{module}`", "`*`"):
             operator, line = cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|")
             found[(operator, _squeeze(line))] = cells[3]
     return found
