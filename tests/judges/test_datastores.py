@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from opsgate.judges.database import judge_database
 from opsgate.judges.queue import judge_queue
 from opsgate.judges.redis import judge_redis
-from opsgate.probes.database import DatabaseFacts
+from opsgate.probes.database import DatabaseFacts, QueryResult, Session
 from opsgate.probes.queue import QueueFacts
 from opsgate.probes.redis import RedisFacts
 from opsgate.targets.database import DatabaseTarget
@@ -142,3 +144,92 @@ def test_hit_rate_is_judged_from_exactly_the_minimum_lookups() -> None:
                                         hit_rate_min={"warn": 0.8})
     assert level == "warn" and message.startswith("cache hit rate is 40%, below the minimum 80% (warn)")
     assert redis_findings({"keyspace_hits": 400, "keyspace_misses": 599}, hit_rate_min={"warn": 0.8}) == []
+
+
+def database_verdict(target_fields: dict[str, Any] | None = None, **facts: Any) -> Verdict:
+    fields = {"name": "db", "url": "postgresql://h/db", **(target_fields or {})}
+    target = DatabaseTarget.model_validate(fields)
+    verdict = Verdict(target=target)
+    base: dict[str, Any] = {"engine": "postgresql", "endpoint": "h:5432", "version": "PostgreSQL 16",
+                            "connections": 5, "connection_limit": 97, "max_connections": 100}
+    judge_database(target, DatabaseFacts(**{**base, **facts}), verdict)
+    return verdict
+
+
+def notes(verdict: Verdict) -> dict[str, str]:
+    return {m.name: m.display for m in verdict.measurements}
+
+
+@pytest.mark.parametrize(("engine", "where"), [
+    ("postgresql", "(pg_stat_activity by application_name), or put PgBouncer in front"),
+    ("mysql", "(SHOW PROCESSLIST by user and host)"),
+])
+def test_a_saturated_server_names_its_sessions_and_where_to_look(engine: str, where: str) -> None:
+    verdict = database_verdict(engine=engine, connections=96, connection_limit=97,
+                               states={"active": 30, "idle": 60, "idle in transaction": 6})
+    [finding] = verdict.findings
+    assert finding.level == "crit"
+    assert finding.message.startswith("connections/limit is 99%")
+    assert "96 of 97 usable connections (60 idle, 30 active, 6 idle in transaction)" in finding.message
+    assert finding.message.endswith(where)
+
+
+def test_a_single_usable_connection_is_a_ratio_not_an_exhausted_server() -> None:
+    [finding] = database_verdict(connections=1, connection_limit=1).findings
+    assert finding.message.startswith("connections/limit is 100%")
+
+
+@pytest.mark.parametrize(("engine", "kill"), [("postgresql", "pg_terminate_backend"), ("mysql", "KILL")])
+def test_stuck_sessions_name_the_session_and_how_to_end_it(engine: str, kill: str) -> None:
+    long_query = "SELECT " + "x, " * 80 + "1"
+    verdict = database_verdict(
+        {"idle_in_transaction": {"warn": 60, "crit": 300}, "longest_query": {"crit": 30}}, engine=engine,
+        idle_in_transaction=Session(41, "app", 900.0, long_query),
+        longest_query=Session(42, "report", 45.0, "SELECT pg_sleep(60)"))
+    idle, running = (f.message for f in verdict.findings)
+    assert idle.startswith("longest idle in transaction is 15m, above the limit 5m (crit)")
+    assert f"session 41 of user 'app', query {long_query[:120]!r}: it holds locks" in idle
+    assert idle.endswith(f"or {kill} it")
+    assert "session 42 of user 'report', query 'SELECT pg_sleep(60)': " in running
+    assert f"cancel it ({kill}) if it must not run" in running
+    assert notes(database_verdict())["longest running query"] == "none"
+
+
+def test_a_primary_notes_a_replication_problem_without_failing() -> None:
+    verdict = database_verdict(is_replica=False, replication_problem="no WAL receiver")
+    assert verdict.findings == []
+    assert notes(verdict)["replication"] == "no WAL receiver"
+
+
+def test_a_replica_without_lag_has_not_replayed_anything() -> None:
+    [finding] = database_verdict(is_replica=True).findings
+    assert finding.message.startswith("the replica reports no replication lag")
+
+
+def test_every_large_table_is_judged_and_the_largest_noted() -> None:
+    verdict = database_verdict({"table_size_max": "1GB"},
+                               largest_tables=[("public.events", 5e9), ("public.users", 2e9), ("t", 1e3)])
+    assert [f.message.split(" is ")[0] for f in verdict.findings] == [
+        "table public.events size", "table public.users size"]
+    assert notes(verdict)["largest table"].startswith("public.events ")
+
+
+def test_business_queries_within_and_outside_their_bounds() -> None:
+    queries = [{"name": "orders", "query": "select 1", "min": 10, "max": 100},
+               {"name": "broken", "query": "select x", "min": 1},
+               {"name": "skipped", "query": "select 2", "max": 1}]
+    verdict = database_verdict({"queries": queries}, queries={
+        "orders": QueryResult(value=5.0), "broken": QueryResult(problem="column x does not exist")})
+    assert [f.message for f in verdict.findings] == [
+        "query 'orders' is 5, below the minimum 10 (crit): the business metric is lower than expected; "
+        "see the runbook for this query",
+        "query 'broken': column x does not exist; fix the query in the profile or the grants",
+        "query 'skipped': it did not run; fix the query in the profile or the grants",
+    ]
+    high = database_verdict({"queries": queries[:1]}, queries={"orders": QueryResult(value=500.0)})
+    assert [f.message.split(":")[0] for f in high.findings] == [
+        "query 'orders' is 500, above the limit 100 (crit)"]
+
+
+def test_mysql_high_water_mark_is_noted() -> None:
+    assert notes(database_verdict(engine="mysql", high_water=77))["max used connections"] == "77"
