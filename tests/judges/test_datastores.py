@@ -233,3 +233,43 @@ def test_business_queries_within_and_outside_their_bounds() -> None:
 
 def test_mysql_high_water_mark_is_noted() -> None:
     assert notes(database_verdict(engine="mysql", high_water=77))["max used connections"] == "77"
+
+
+def redis_verdict(info: dict[str, Any], **fields: Any) -> Verdict:
+    target = RedisTarget.model_validate({"name": "c", "url": "redis://h/0", **fields})
+    verdict = Verdict(target=target)
+    judge_redis(target, RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, 10, observed_at=1000.0), verdict)
+    return verdict
+
+
+def test_the_hit_rate_is_noted_even_unjudged() -> None:
+    assert notes(redis_verdict({"keyspace_hits": 30, "keyspace_misses": 10}))["hit rate"] == "75%"
+    assert notes(redis_verdict({"keyspace_hits": None, "keyspace_misses": 4}))["hit rate"] == "0%"
+    assert "hit rate" not in notes(redis_verdict({}))
+
+
+def test_a_single_rejected_connection_counts() -> None:
+    [(level, message)] = redis_findings({"rejected_connections": 1, "evicted_keys": 1}, evicted_keys="ignore")
+    assert level == "warn" and message.startswith("rejected_connections is 1 since the last restart")
+
+
+def test_a_failing_append_only_file() -> None:
+    assert redis_findings({"aof_enabled": 1, "aof_last_write_status": "ok"}, persistence=True) == []
+    [(level, message)] = redis_findings({"aof_enabled": 1, "aof_last_write_status": "err"}, persistence=True)
+    assert level == "crit" and message.startswith("aof_last_write_status is 'err', expected 'ok'")
+    assert redis_findings({"aof_enabled": 0, "aof_last_write_status": "err"}, persistence=True) == []
+
+
+def test_a_replica_with_its_link_down_or_lagging() -> None:
+    replica = {"role": "slave", "master_host": "10.0.0.5", "master_port": 6379}
+    [(_, down)] = redis_findings({**replica, "master_link_status": "down",
+                                  "master_link_down_since_seconds": 120})
+    assert down.startswith("replication link to master 10.0.0.5:6379 is 'down' for 2m, expected 'up'")
+    # "up" sorts after "down": only "up" itself is a live link.
+    [(_, other)] = redis_findings({**replica, "master_link_status": "upgrading"})
+    assert other.startswith("replication link to master 10.0.0.5:6379 is 'upgrading', expected 'up'")
+    assert redis_findings({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 0}) == []
+    [(level, lag)] = redis_findings({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 90})
+    assert level == "crit" and lag.startswith("replication lag (master_last_io_seconds_ago) is 90s, above the limit 60s (crit)")
+    measured = notes(redis_verdict({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 0}))
+    assert measured["replication lag (master_last_io_seconds_ago)"] == "0s"
