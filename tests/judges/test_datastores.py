@@ -270,6 +270,33 @@ def test_a_replica_with_its_link_down_or_lagging() -> None:
     assert other.startswith("replication link to master 10.0.0.5:6379 is 'upgrading', expected 'up'")
     assert redis_findings({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 0}) == []
     [(level, lag)] = redis_findings({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 90})
-    assert level == "crit" and lag.startswith("replication lag (master_last_io_seconds_ago) is 90s, above the limit 60s (crit)")
+    assert level == "crit"
+    assert lag.startswith("replication lag (master_last_io_seconds_ago) is 90s, above the limit 60s (crit)")
     measured = notes(redis_verdict({**replica, "master_link_status": "up", "master_last_io_seconds_ago": 0}))
     assert measured["replication lag (master_last_io_seconds_ago)"] == "0ms"
+
+
+@pytest.mark.parametrize(("policy", "effect"), [("noeviction", "writes fail with OOM errors"),
+                                                ("allkeys-lru", "keys are evicted")])
+def test_memory_near_maxmemory_says_what_happens_at_the_limit(policy: str, effect: str) -> None:
+    [(level, message)] = redis_findings({"used_memory": 960, "maxmemory": 1000, "maxmemory_policy": policy})
+    assert level == "crit" and message.startswith("used_memory/maxmemory is 96%")
+    assert f"(policy {policy}); at 100% {effect}: find big keys" in message
+
+
+def test_a_memory_ratio_asked_for_without_maxmemory_warns() -> None:
+    assert redis_findings({"maxmemory": 0}) == []  # the default ratio is not asked for
+    [(level, message)] = redis_findings({"maxmemory": 0}, memory_ratio={"crit": 0.9})
+    assert level == "warn" and message.startswith("memory_ratio cannot be judged: maxmemory is 0")
+    assert redis_findings({"used_memory": 10, "maxmemory": 1000}, memory_ratio={"crit": 0.9}) == []
+
+
+def test_connected_clients_are_noted() -> None:
+    assert notes(redis_verdict({}))["connected_clients"] == "3"
+
+
+@pytest.mark.parametrize(("down", "since"), [(0, " for 0ms,"), (-1, ",")])
+def test_a_link_down_says_since_when_only_when_known(down: int, since: str) -> None:
+    [(_, message)] = redis_findings({"role": "slave", "master_host": "m", "master_port": 1,
+                                     "master_link_status": "down", "master_link_down_since_seconds": down})
+    assert message.startswith(f"replication link to master m:1 is 'down'{since} expected 'up'")
