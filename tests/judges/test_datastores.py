@@ -28,11 +28,16 @@ HEALTHY = {
 }
 
 
+def fresh(values: dict[str, Any]) -> dict[str, Any]:
+    """Strings as a parser makes them, not interned literals: rules must compare values."""
+    return {k: "".join(list(v)) if isinstance(v, str) else v for k, v in values.items()}
+
+
 def redis_findings(info: dict[str, Any], dbsize: int = 10, **fields: Any) -> list[tuple[str, str]]:
-    target = RedisTarget.model_validate({"name": "c", "url": "redis://h/0", **fields})
+    target = RedisTarget.model_validate(fresh({"name": "c", "url": "redis://h/0", **fields}))
     verdict = Verdict(target=target)
     lengths = {name: 250 for name in target.queues}
-    facts = RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, dbsize, lengths, observed_at=1000.0)
+    facts = RedisFacts("h:6379", 0, 0.001, fresh({**HEALTHY, **info}), dbsize, lengths, observed_at=1000.0)
     judge_redis(target, facts, verdict)
     return [(f.level, f.message) for f in verdict.findings]
 
@@ -236,9 +241,10 @@ def test_mysql_high_water_mark_is_noted() -> None:
 
 
 def redis_verdict(info: dict[str, Any], **fields: Any) -> Verdict:
-    target = RedisTarget.model_validate({"name": "c", "url": "redis://h/0", **fields})
+    target = RedisTarget.model_validate(fresh({"name": "c", "url": "redis://h/0", **fields}))
     verdict = Verdict(target=target)
-    judge_redis(target, RedisFacts("h:6379", 0, 0.001, {**HEALTHY, **info}, 10, observed_at=1000.0), verdict)
+    facts = RedisFacts("h:6379", 0, 0.001, fresh({**HEALTHY, **info}), 10, observed_at=1000.0)
+    judge_redis(target, facts, verdict)
     return verdict
 
 
@@ -277,11 +283,10 @@ def test_a_replica_with_its_link_down_or_lagging() -> None:
 
 
 @pytest.mark.parametrize(("policy", "effect"), [("noeviction", "writes fail with OOM errors"),
-                                                ("allkeys-lru", "keys are evicted")])
+                                                ("allkeys-lru", "keys are evicted"),
+                                                ("volatile-ttl", "keys are evicted")])
 def test_memory_near_maxmemory_says_what_happens_at_the_limit(policy: str, effect: str) -> None:
-    # A fresh string, as INFO parsing gives: the rule must compare values, not identities.
-    read = "".join(list(policy))
-    [(level, message)] = redis_findings({"used_memory": 960, "maxmemory": 1000, "maxmemory_policy": read})
+    [(level, message)] = redis_findings({"used_memory": 960, "maxmemory": 1000, "maxmemory_policy": policy})
     assert level == "crit" and message.startswith("used_memory/maxmemory is 96%")
     assert f"(policy {policy}); at 100% {effect}: find big keys" in message
 
@@ -302,3 +307,53 @@ def test_a_link_down_says_since_when_only_when_known(down: int, since: str) -> N
     [(_, message)] = redis_findings({"role": "slave", "master_host": "m", "master_port": 1,
                                      "master_link_status": "down", "master_link_down_since_seconds": down})
     assert message.startswith(f"replication link to master m:1 is 'down'{since} expected 'up'")
+
+
+def test_memory_limits_at_their_edges() -> None:
+    [(_, message)] = redis_findings({"used_memory": 1, "maxmemory": 1})
+    assert message.startswith("used_memory/maxmemory is 100%")
+    assert redis_findings({"used_memory": 999, "maxmemory": 1000}, memory_ratio=None) == []
+
+
+def test_clients_near_maxclients_and_clients_unknown() -> None:
+    [(_, message)] = redis_findings({"connected_clients": 9600, "maxclients": 10000})
+    assert message.startswith("connected_clients/maxclients is 96%")
+    verdict = redis_verdict({"connected_clients": None})
+    assert verdict.findings == [] and notes(verdict)["connected_clients"] == "0"
+
+
+def test_counters_missing_from_info_read_as_zero() -> None:
+    verdict = redis_verdict({"rejected_connections": None})
+    assert notes(verdict)["rejected_connections"] == "0" and verdict.findings == []
+
+
+def test_the_hit_rate_note_keeps_the_ratio_as_its_value() -> None:
+    [rate] = [m for m in redis_verdict({"keyspace_hits": 30, "keyspace_misses": 10}).measurements
+              if m.name == "hit rate"]
+    assert rate.value == 0.75
+
+
+@pytest.mark.parametrize(("changes", "judged"), [(None, False), (0, False), (1, True)])
+def test_an_old_save_matters_only_with_unsaved_changes(changes: int | None, judged: bool) -> None:
+    old = {"rdb_last_save_time": 1000.0 - 50 * 3600, "rdb_changes_since_last_save": changes}
+    found = [m for _, m in redis_findings(old, persistence=True)]
+    assert [m.startswith("time since the last RDB save is 2.08d") for m in found] == ([True] if judged else [])
+    never = {"rdb_last_save_time": None, "rdb_changes_since_last_save": 5}
+    assert redis_findings(never, persistence=True) == []
+
+
+@pytest.mark.parametrize(("seen", "expected"), [("slave", "master"), ("master", "replica")])
+def test_an_unexpected_role_is_a_failover(seen: str, expected: str) -> None:
+    info = {"role": seen, "master_link_status": "up", "master_last_io_seconds_ago": 1}
+    [(level, message)] = redis_findings(info, role=expected)
+    shown = "replica" if seen == "slave" else seen
+    assert level == "crit" and message.startswith(f"role is {shown}, expected {expected}: a failover")
+    assert redis_findings(info, role=shown) == []
+
+
+def test_a_replica_without_an_io_age_is_not_judged_on_lag() -> None:
+    replica = {"role": "slave", "master_link_status": "up"}
+    for age in (None, -1):
+        verdict = redis_verdict({**replica, "master_last_io_seconds_ago": age})
+        assert verdict.findings == []
+        assert "replication lag (master_last_io_seconds_ago)" not in notes(verdict)
