@@ -337,7 +337,8 @@ def test_the_hit_rate_note_keeps_the_ratio_as_its_value() -> None:
 def test_an_old_save_matters_only_with_unsaved_changes(changes: int | None, judged: bool) -> None:
     old = {"rdb_last_save_time": 1000.0 - 50 * 3600, "rdb_changes_since_last_save": changes}
     found = [m for _, m in redis_findings(old, persistence=True)]
-    assert [m.startswith("time since the last RDB save is 2.08d") for m in found] == ([True] if judged else [])
+    expected = [True] if judged else []
+    assert [m.startswith("time since the last RDB save is 2.08d") for m in found] == expected
     never = {"rdb_last_save_time": None, "rdb_changes_since_last_save": 5}
     assert redis_findings(never, persistence=True) == []
 
