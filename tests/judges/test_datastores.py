@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from opsgate.judges.database import judge_database
+from opsgate.judges.database import judge_database, judge_slow_statements
 from opsgate.judges.queue import judge_queue
 from opsgate.judges.redis import judge_redis
-from opsgate.probes.database import DatabaseFacts, QueryResult, Session
+from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements
 from opsgate.probes.queue import QueueFacts
 from opsgate.probes.redis import RedisFacts
 from opsgate.targets.database import DatabaseTarget
@@ -157,7 +157,7 @@ def database_verdict(target_fields: dict[str, Any] | None = None, **facts: Any) 
     verdict = Verdict(target=target)
     base: dict[str, Any] = {"engine": "postgresql", "endpoint": "h:5432", "version": "PostgreSQL 16",
                             "connections": 5, "connection_limit": 97, "max_connections": 100}
-    judge_database(target, DatabaseFacts(**{**base, **facts}), verdict)
+    judge_database(target, DatabaseFacts(**fresh({**base, **facts})), verdict)
     return verdict
 
 
@@ -168,6 +168,7 @@ def notes(verdict: Verdict) -> dict[str, str]:
 @pytest.mark.parametrize(("engine", "where"), [
     ("postgresql", "(pg_stat_activity by application_name), or put PgBouncer in front"),
     ("mysql", "(SHOW PROCESSLIST by user and host)"),
+    ("mariadb", "(SHOW PROCESSLIST by user and host)"),
 ])
 def test_a_saturated_server_names_its_sessions_and_where_to_look(engine: str, where: str) -> None:
     verdict = database_verdict(engine=engine, connections=96, connection_limit=97,
@@ -358,3 +359,23 @@ def test_a_replica_without_an_io_age_is_not_judged_on_lag() -> None:
         verdict = redis_verdict({**replica, "master_last_io_seconds_ago": age})
         assert verdict.findings == []
         assert "replication lag (master_last_io_seconds_ago)" not in notes(verdict)
+
+
+def test_slow_statements_are_judged_each_with_the_evidence() -> None:
+    attached: list[tuple[str, str]] = []
+    target = DatabaseTarget(name="db", url="postgresql://h/db", slow_statement_mean="100ms")
+    verdict = Verdict(target=target, attach=lambda name, text, mime: attached.append((name, text)))
+    long_query = "SELECT " + "c, " * 60 + "1"
+    judge_slow_statements(target, SlowStatements(rows=[("SELECT slow()", 12, 0.25), (long_query, 3, 0.5),
+                                                       ("SELECT 1", 900, 0.001)]), verdict)
+    assert [f.message for f in verdict.findings] == [
+        "mean time of 'SELECT slow()' is 250ms, above the limit 100ms (crit): 12 calls; EXPLAIN ANALYZE it, "
+        "look for a missing index or a plan change",
+        f"mean time of {long_query[:100]!r} is 500ms, above the limit 100ms (crit): 3 calls; EXPLAIN ANALYZE "
+        "it, look for a missing index or a plan change",
+    ]
+    assert attached[0][0] == "slowest statements"
+    assert attached[0][1].splitlines()[0] == "     250.0 ms mean        12 calls  SELECT slow()"
+    quiet = Verdict(target=target, attach=lambda name, text, mime: attached.append((name, text)))
+    judge_slow_statements(target, SlowStatements(rows=[]), quiet)
+    assert len(attached) == 1 and notes(quiet)["statements judged"] == "0"
