@@ -111,6 +111,10 @@ def test_rsa_1024(tmp_path: Path) -> None:
         "reissue it with a strong key and a SHA-256 (or better) signature") for m in messages)
 
 
+def test_a_key_stronger_than_the_minimum_is_no_finding(tmp_path: Path) -> None:
+    assert findings(tmp_path, key="rsa3072") == []
+
+
 def test_a_self_signed_sha1_root_in_the_chain_is_not_a_finding(tmp_path: Path) -> None:
     # Clients never check a trust anchor's own signature, so a SHA-1 root is harmless.
     root = sign_sha1("opsgate sha1 root", None, 3650, ca=True)
