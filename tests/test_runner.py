@@ -105,6 +105,20 @@ def test_bugs_are_not_retried() -> None:
     ATTEMPTS.clear()
     outcome = execute(call("buggy_probe", "bug", retries=3))
     assert isinstance(outcome.error, KeyError) and ATTEMPTS["bug"] == 1
+    assert 0 <= outcome.duration < 1
+
+
+def test_a_host_served_once_is_served_again() -> None:
+    # Its lane closed when its queue ran dry; a later call must get a new one.
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    first, later = call("slow_probe", "first"), call("slow_probe", "later")
+    runner.start([first])
+    assert runner.outcome(first).value == "first"
+    runner.start([later])
+    waiter = threading.Thread(target=runner.outcome, args=(later,), daemon=True)
+    waiter.start()
+    waiter.join(5)
+    assert not waiter.is_alive(), "the second call never started"
 
 
 def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
@@ -116,22 +130,36 @@ def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
     started = time.perf_counter()
     outcome = runner.outcome(hung)
     assert time.perf_counter() - started < 1
-    assert isinstance(outcome.error, ProbeFailure)
+    assert isinstance(outcome.error, ProbeFailure) and outcome.attempts == 0
     assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
 
 
+def test_an_abandoned_call_hands_its_slot_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One slot in all: the queued call can only run if the hung one's slot is handed on.
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    hung, queued = call("hung_probe", "stuck", timeout=0.1), call("slow_probe", "queued")
+    runner.start([hung, queued])
+    assert isinstance(runner.outcome(hung).error, ProbeFailure)
+    waiter = threading.Thread(target=runner.outcome, args=(queued,), daemon=True)
+    waiter.start()
+    waiter.join(1.2)  # well before the hung probe's 2 s sleep would free its lane by itself
+    assert not waiter.is_alive(), "the queued call never got the hung call's slot"
+
+
 def failing_slowly_probe(target: HttpTarget, timeout: float) -> None:
     ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
-    time.sleep(0.8)  # within its timeout, but three attempts outlast one timeout plus the grace
+    time.sleep(1.4)  # within its timeout, but three attempts outlast two timeouts plus the grace
     raise Unreachable("refused after a while")
 
 
 def test_the_wait_for_a_queued_call_allows_for_every_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Budget: 1.5 s x 3 attempts + 0.5 s = 5 s; the attempts take 4.2 s.
     monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.5)
     ATTEMPTS.clear()
     runner = ProbeRunner(concurrency=1, per_host=1)
-    retried = call("failing_slowly_probe", "retried", timeout=1.0, retries=2)
+    retried = call("failing_slowly_probe", "retried", timeout=1.5, retries=2)
     runner.start([retried])
     outcome = runner.outcome(retried)
     assert isinstance(outcome.error, Unreachable), outcome.error  # not abandoned as hung

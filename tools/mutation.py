@@ -143,16 +143,19 @@ def main() -> int:
         key = session_key(module)
         if args.fresh:
             session.unlink(missing_ok=True)
-        stored = session.exists() and key_file.exists() and key_file.read_text() == key
+        old = key_file.read_text() if session.exists() and key_file.exists() else ""
+        stored = old == key
         if not args.report:
             if not copied:
                 copy_tree()
                 copied = True
-            if not stored:
+            if not stored and old.split(":")[0] == key.split(":")[0]:
+                recheck_survivors(session)  # the module is as it was: only its tests changed
+            elif not stored:
                 session.unlink(missing_ok=True)
                 if not initialise(module, session):
                     continue
-                key_file.write_text(key)
+            key_file.write_text(key)
             started = time.monotonic()
             execute(module, session)
             print(f"  ({time.monotonic() - started:.0f} s)", file=sys.stderr)
@@ -164,9 +167,10 @@ def main() -> int:
 
 
 def session_key(module: str) -> str:
-    """What a stored session's results depend on: the module, its tests and these settings."""
-    digest = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}".encode())
-    digest.update((REPO / "src/opsgate" / module).read_bytes())
+    """What a stored session's results depend on: "<the module and these settings>:<its tests>"."""
+    source = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}".encode())
+    source.update((REPO / "src/opsgate" / module).read_bytes())
+    digest = hashlib.sha256()
     for argument in MODULES[module]:
         path = REPO / argument
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
@@ -174,7 +178,16 @@ def session_key(module: str) -> str:
             digest.update(file.read_bytes())
     for shared in ("tests/conftest.py", "tests/servers/__init__.py", "tests/servers_tls.py"):
         digest.update((REPO / shared).read_bytes())
-    return digest.hexdigest()
+    return f"{source.hexdigest()}:{digest.hexdigest()}"
+
+
+def recheck_survivors(session: Path) -> None:
+    """New or changed tests of an unchanged module: run its survivors again, keep the kills.
+    (After removing or weakening tests, `--fresh` re-runs every mutant.)"""
+    import sqlite3
+
+    with sqlite3.connect(session) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
 
 
 def copy_tree() -> None:
