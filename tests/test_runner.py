@@ -108,30 +108,41 @@ def test_bugs_are_not_retried() -> None:
     assert 0 <= outcome.duration < 1
 
 
-def test_a_host_served_once_is_served_again() -> None:
-    # Its lane closed when its queue ran dry; a later call must get a new one.
-    runner = ProbeRunner(concurrency=1, per_host=1)
-    first, later = call("slow_probe", "first"), call("slow_probe", "later")
+def test_a_success_ends_the_attempts_and_times_the_last_one() -> None:
+    ATTEMPTS.clear()
+    outcome = execute(call("flaky_probe", "lucky", retries=3))
+    assert outcome.attempts == 2 == ATTEMPTS["lucky"]
+    assert 0 <= execute(call("slow_probe", "timed")).duration < 1
+
+
+def test_a_host_served_once_is_served_again_within_its_limit() -> None:
+    # Its lane closed when its queue ran dry; later calls get one lane again, not more.
+    runner = ProbeRunner(concurrency=4, per_host=1)
+    first = call("slow_probe", "first")
     runner.start([first])
     assert runner.outcome(first).value == "first"
-    runner.start([later])
-    waiter = threading.Thread(target=runner.outcome, args=(later,), daemon=True)
+    IN_FLIGHT.update(now=0, peak=0)
+    later = [call("slow_probe", f"later{i}") for i in range(3)]
+    runner.start(later)
+    waiter = threading.Thread(target=lambda: [runner.outcome(c) for c in later], daemon=True)
     waiter.start()
     waiter.join(5)
-    assert not waiter.is_alive(), "the second call never started"
+    assert not waiter.is_alive(), "the later calls never started"
+    assert IN_FLIGHT["peak"] == 1
 
 
 def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
     runner = ProbeRunner(concurrency=2, per_host=2)
-    hung, next_one = call("hung_probe", "hung", timeout=0.1), call("slow_probe", "after")
+    hung, next_one = call("hung_probe", "hung", timeout=0.8), call("slow_probe", "after")
     runner.start([hung, next_one])
     started = time.perf_counter()
     outcome = runner.outcome(hung)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 1.8  # hung_probe sleeps 2 s
     assert isinstance(outcome.error, ProbeFailure) and outcome.attempts == 0
-    assert "did not finish within 0s although its timeout is 0.1s" in str(outcome.error)
+    # 0.8 s x 1 attempt + 0.2 s of grace
+    assert "did not finish within 1s although its timeout is 0.8s" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
 
 
