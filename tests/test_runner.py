@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -40,6 +41,10 @@ def flaky_probe(target: HttpTarget, timeout: float) -> str:
 def buggy_probe(target: HttpTarget, timeout: float) -> Any:
     ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
     raise KeyError("bug")
+
+
+def exiting_probe(target: HttpTarget, timeout: float) -> None:
+    raise SystemExit(3)  # not an Exception: only the lane's last resort catches it
 
 
 def hung_probe(target: HttpTarget, timeout: float) -> None:
@@ -140,7 +145,7 @@ def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
     started = time.perf_counter()
     outcome = runner.outcome(hung)
     assert time.perf_counter() - started < 1.8  # hung_probe sleeps 2 s
-    assert isinstance(outcome.error, ProbeFailure) and outcome.attempts == 0
+    assert isinstance(outcome.error, ProbeFailure) and (outcome.attempts, outcome.duration) == (0, 0.0)
     # 0.8 s x 1 attempt + 0.2 s of grace
     assert "did not finish within 1s although its timeout is 0.8s" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
@@ -201,3 +206,23 @@ def test_the_wait_counts_from_the_start_not_from_the_queue(monkeypatch: pytest.M
     calls = [call("slow_probe", f"q{i}", timeout=0.1) for i in range(6)]  # 50 ms each, in a row
     runner.start(calls)
     assert [runner.outcome(c).value for c in reversed(calls)] == [f"q{i}" for i in range(5, -1, -1)]
+
+
+def test_a_probe_finishing_within_its_budget_is_not_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    prompt = call("slow_probe", "prompt", timeout=0.5)  # 50 ms, well within 0.5 s + 0.2 s
+    runner.start([prompt])
+    assert runner.outcome(prompt).value == "prompt"
+
+
+def test_a_probe_that_exits_still_answers_its_waiter() -> None:
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    exiting = call("exiting_probe", "exit")
+    runner.start([exiting])
+    assert isinstance(runner.outcome(exiting).error, SystemExit)
+
+
+def test_calls_are_values() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        call("slow_probe", "x").timeout = 2.0  # type: ignore[misc]
