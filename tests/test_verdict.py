@@ -103,6 +103,7 @@ def test_a_warn_finding_names_the_warn_limit_and_a_lone_crit_reads_plainly() -> 
 def test_a_clean_verdict_publishes_ok_and_warns_nothing() -> None:
     published: dict[str, str] = {}
     verdict = Verdict(TARGET, publish=lambda name, value: published.update({name: value}))
+    assert not verdict.concluded
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         verdict.conclude()
@@ -115,3 +116,18 @@ def test_describe_cuts_long_values() -> None:
     long = describe("x" * 200, limit=20)
     assert long == "'" + "x" * 16 + "..." and len(long) == 20
     assert describe("x" * 18, limit=20) == "'" + "x" * 18 + "'"
+    assert describe("x" * 78) == "'" + "x" * 78 + "'"  # 80 characters: the default limit
+
+
+def test_a_zero_limit_is_named_as_zero() -> None:
+    verdict = Verdict(TARGET)
+    verdict.measure("5xx responses", 3, Threshold(crit=0))
+    assert [f.message for f in verdict.findings] == ["5xx responses is 3, above the limit 0 (crit)"]
+
+
+def test_threshold_warnings_point_at_the_check_that_concluded() -> None:
+    verdict = Verdict(TARGET)
+    verdict.warn("almost full")
+    with pytest.warns(ThresholdWarning) as record:
+        verdict.conclude()
+    assert record[0].filename == __file__
