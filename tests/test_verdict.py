@@ -117,6 +117,7 @@ def test_describe_cuts_long_values() -> None:
     assert long == "'" + "x" * 16 + "..." and len(long) == 20
     assert describe("x" * 18, limit=20) == "'" + "x" * 18 + "'"
     assert describe("x" * 78) == "'" + "x" * 78 + "'"  # 80 characters: the default limit
+    assert describe("x" * 79) == "'" + "x" * 76 + "..."
 
 
 def test_a_zero_limit_is_named_as_zero() -> None:
