@@ -161,13 +161,11 @@ def test_a_nested_unknown_key_lists_the_keys_of_its_own_mapping(tmp_path: Path) 
 
 
 def test_a_long_bad_value_is_quoted_short(tmp_path: Path) -> None:
-    with pytest.raises(ProfileError) as caught:
-        load_profile(write(tmp_path, f"name: x\ndefaults: {{retries: {'9' * 30}x}}\n"), environ={})
-    quoted = repr("9" * 30 + "x")
-    assert str(caught.value).endswith(f"(got {quoted})")
-    with pytest.raises(ProfileError) as caught:
-        load_profile(write(tmp_path, f"name: x\ndefaults: {{retries: {'9' * 70}x}}\n"), environ={})
-    assert str(caught.value).endswith(f"(got {repr('9' * 70 + 'x')[:57]}...)")
+    # A quote of 60 characters is shown whole, one of 61 is cut to 57 and "...".
+    for digits, shown in ((57, repr("9" * 57 + "x")), (58, repr("9" * 58 + "x")[:57] + "...")):
+        with pytest.raises(ProfileError) as caught:
+            load_profile(write(tmp_path, f"name: x\ndefaults: {{retries: {'9' * digits}x}}\n"), environ={})
+        assert str(caught.value).endswith(f"(got {shown})")
 
 
 def test_broken_yaml_names_the_problem(tmp_path: Path) -> None:
