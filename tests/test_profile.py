@@ -196,3 +196,23 @@ http:
   - {name: a, url: "http://${HOST}/orders/${CUSTOMER_ID}"}
 """), environ={"HOST": "127.0.0.1", "CUSTOMER_ID": "cust-4711"})
     assert redactor.redact("GET http://127.0.0.1/orders/cust-4711") == "GET http://127.0.0.1/orders/***"
+
+
+@pytest.mark.parametrize(("target", "error"), [
+    ('{name: a, url: "http://h/", basic_auth: {username: u, password: p, bogus: 1}}',
+     "http[0].basic_auth.bogus: unknown key (expected one of: password, username)"),
+    ('{name: a, url: "http://h/", insecure: maybe}',
+     "http[0].insecure: input should be a valid boolean, unable to interpret input (got 'maybe')"),
+], ids=["unknown-key-in-optional-mapping", "bad-boolean"])
+def test_errors_name_the_key_and_what_was_expected(tmp_path: Path, target: str, error: str) -> None:
+    path = write(tmp_path, f"name: x\nhttp:\n  - {target}\n")
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert str(caught.value) == f"{path}: {error}"
+
+
+def test_union_members_stay_out_of_the_key_path(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name: x\nredis:\n  - {name: r, url: "redis://h/0", memory_ratio: {warn: abc}}\n')
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert str(caught.value) == f"{path}: redis[0].memory_ratio: expected a number, got 'abc'"
