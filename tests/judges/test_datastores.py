@@ -379,3 +379,27 @@ def test_slow_statements_are_judged_each_with_the_evidence() -> None:
     quiet = Verdict(target=target, attach=lambda name, text, mime: attached.append((name, text)))
     judge_slow_statements(target, SlowStatements(rows=[]), quiet)
     assert len(attached) == 1 and notes(quiet)["statements judged"] == "0"
+
+
+def queue_findings(broker: str, messages: int, consumers: int | None, **fields: Any) -> list[str]:
+    url = "redis://h/0" if broker == "redis" else "amqp://h/"
+    target = QueueTarget.model_validate({"name": "q", "broker": url, **fields})
+    verdict = Verdict(target=target)
+    judge_queue(target, QueueFacts(**fresh({"broker": broker, "endpoint": "h:1", "queue": "q"}),
+                                   messages=messages, consumers=consumers), verdict)
+    return [f.message for f in verdict.findings]
+
+
+def test_a_queue_with_messages_and_no_consumers_is_not_processed() -> None:
+    [message] = queue_findings("rabbitmq", 1, 0)
+    assert message.startswith("queue 'q' has 1 message(s) and no consumers: nothing processes it")
+    assert queue_findings("rabbitmq", 0, 0) == []  # idle and empty: nothing to process
+    assert queue_findings("rabbitmq", 5, 1) == []
+    assert queue_findings("rabbitmq", 0, 2, consumers_min=2) == []  # exactly the minimum
+
+
+@pytest.mark.parametrize(("broker", "how"), [("redis", "celery inspect ping / active"),
+                                             ("rabbitmq", "rabbitmqctl list_consumers")])
+def test_a_deep_queue_says_how_to_look_at_the_workers(broker: str, how: str) -> None:
+    [message] = queue_findings(broker, 500, None, depth={"crit": 100})
+    assert f"check that they run and their error logs ({how})" in message
