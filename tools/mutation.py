@@ -78,9 +78,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "targets/latency.py": ("tests/targets/test_latency.py", "tests/test_profile.py"),
     "targets/metrics.py": ("tests/targets/test_metrics.py", "tests/test_profile.py"),
     "targets/queue.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
-    "targets/redis.py": ("tests/targets/test_shared.py", "tests/test_profile.py",
-                         "tests/judges/test_datastores.py"),
-    "targets/tls.py": ("tests/judges/test_tls.py", "tests/test_profile.py"),
+    "targets/redis.py": ("tests/targets/test_tls_redis.py", "tests/targets/test_shared.py",
+                         "tests/test_profile.py", "tests/judges/test_datastores.py"),
+    "targets/tls.py": ("tests/targets/test_tls_redis.py", "tests/judges/test_tls.py",
+                       "tests/test_profile.py"),
     "targets/webhook.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
     # The judging parts of probes: facts that decide a verdict (limits, db, signatures, timestamps).
     "probes/database.py": ("tests/judges/test_datastores.py", "tests/probes/test_database.py"),
