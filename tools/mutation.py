@@ -151,7 +151,9 @@ def main() -> int:
                 copy_tree()
                 copied = True
             if not stored and old.split(":")[0] == key.split(":")[0]:
-                recheck_survivors(session)  # the module is as it was: only its tests changed
+                # The module is as it was: only its tests (or their list) changed.
+                write_config(module, session, configured_timeout(session))
+                recheck_survivors(session)
             elif not stored:
                 session.unlink(missing_ok=True)
                 if not initialise(module, session):
@@ -180,6 +182,11 @@ def session_key(module: str) -> str:
     for shared in ("tests/conftest.py", "tests/servers/__init__.py", "tests/servers_tls.py"):
         digest.update((REPO / shared).read_bytes())
     return f"{source.hexdigest()}:{digest.hexdigest()}"
+
+
+def configured_timeout(session: Path) -> float:
+    lines = session.with_suffix(".toml").read_text().splitlines()
+    return float(next(line.split("=")[1] for line in lines if line.startswith("timeout")))
 
 
 def recheck_survivors(session: Path) -> None:
@@ -230,6 +237,14 @@ def initialise(module: str, session: Path) -> bool:
         return False
     # Generous: the machine is shared, and a mutant that hangs counts as killed anyway.
     timeout = max(20.0, 6 * seconds)
+    config = write_config(module, session, timeout)
+    subprocess.run([COSMIC_RAY, "init", str(config), str(session)], cwd=WORK, check=True)
+    mark_skipped(module, session)
+    return True
+
+
+def write_config(module: str, session: Path, timeout: float) -> Path:
+    """The session's cosmic-ray configuration: the module, the per-mutant timeout, the test command."""
     config = session.with_suffix(".toml")
     config.write_text(
         "[cosmic-ray]\n"
@@ -241,9 +256,7 @@ def initialise(module: str, session: Path) -> bool:
         "[cosmic-ray.distributor]\n"
         'name = "local"\n'
     )
-    subprocess.run([COSMIC_RAY, "init", str(config), str(session)], cwd=WORK, check=True)
-    mark_skipped(module, session)
-    return True
+    return config
 
 
 def mark_skipped(module: str, session: Path) -> None:
@@ -330,8 +343,7 @@ def execute(module: str, session: Path) -> None:
     sock = session.with_suffix(".sock")
     sock.unlink(missing_ok=True)
     config = session.with_suffix(".toml")
-    timeout = float(next(line.split("=")[1] for line in config.read_text().splitlines()
-                         if line.startswith("timeout")))
+    timeout = configured_timeout(session)
     server = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "_serve", str(sock),
                                str(timeout - 2)], cwd=WORK, env=environment())
     try:
