@@ -403,3 +403,10 @@ def test_a_queue_with_messages_and_no_consumers_is_not_processed() -> None:
 def test_a_deep_queue_says_how_to_look_at_the_workers(broker: str, how: str) -> None:
     [message] = queue_findings(broker, 500, None, depth={"crit": 100})
     assert f"check that they run and their error logs ({how})" in message
+
+
+def test_limits_met_exactly_or_exceeded_are_fine() -> None:
+    assert redis_findings({}, dbsize=100, dbsize_min=100) == []
+    assert redis_findings({}, dbsize=500, dbsize_min=100) == []
+    assert queue_findings("rabbitmq", 0, 3, consumers_min=2) == []
+    assert redis_findings({"rdb_last_bgsave_status": "ok"}, persistence=True) == []
