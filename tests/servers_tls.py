@@ -49,8 +49,12 @@ class Cert:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return key_pem(self.key)
+
+
+def key_pem(key: Key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
 
 
 def issue(
@@ -110,36 +114,57 @@ class Chain:
 
 def make_chain(
     hosts: tuple[str, ...] = ("127.0.0.1", "localhost"), *, days: float = 90,
-    start_days: float = -1, intermediate_days: float = 1000, key: str = "ec",
-    sha1: bool = False, san: bool = True, self_signed: bool = False,
+    start_days: float = -1, intermediate_days: float | tuple[float, ...] = 1000, key: str = "ec",
+    sha1: bool = False, sha1_intermediate: bool = False, san: bool = True, self_signed: bool = False,
 ) -> Chain:
-    """A root -> intermediate -> leaf chain (or a lone self-signed leaf) for `hosts`."""
+    """A root -> intermediate(s) -> leaf chain (or a lone self-signed leaf) for `hosts`.
+
+    A tuple of `intermediate_days` makes one intermediate per entry, the first signed by the root
+    and named "opsgate test intermediate", the next ones "... intermediate 2", "... 3" below it."""
     if self_signed:
         leaf = issue(hosts[0], None, ca=False, days=days, start_days=start_days, hosts=hosts, key=key)
         return Chain(leaf, [], leaf)
     root = issue("opsgate test root", None, ca=True, days=3650)
-    middle = issue("opsgate test intermediate", root, ca=True, days=intermediate_days)
+    lifetimes = intermediate_days if isinstance(intermediate_days, tuple) else (intermediate_days,)
+    middles: list[Cert] = []
+    for number, lifetime in enumerate(lifetimes, start=1):
+        name = "opsgate test intermediate" + (f" {number}" if number > 1 else "")
+        parent = middles[-1] if middles else root
+        middles.append(sign_sha1(name, parent, lifetime, ca=True) if sha1_intermediate
+                       else issue(name, parent, ca=True, days=lifetime))
     if sha1:
-        leaf = sign_sha1(hosts, middle, days)
+        leaf = sign_sha1(hosts[0], middles[-1], days, hosts=hosts)
     else:
-        leaf = issue(hosts[0], middle, ca=False, days=days, start_days=start_days, hosts=hosts,
+        leaf = issue(hosts[0], middles[-1], ca=False, days=days, start_days=start_days, hosts=hosts,
                      key=key, san=san)
-    return Chain(leaf, [middle], root)
+    # The server presents the leaf's issuer first, as a chain file lists them.
+    return Chain(leaf, middles[::-1], root)
 
 
-def sign_sha1(hosts: tuple[str, ...], issuer: Cert, days: float) -> Cert:
-    """A leaf signed with SHA-1 by `issuer`: cryptography refuses to, the openssl CLI does not."""
+def sign_sha1(subject: str, issuer: Cert | None, days: float, *, hosts: tuple[str, ...] = (),
+              ca: bool = False) -> Cert:
+    """A certificate signed with SHA-1 by `issuer` (self-signed when None): cryptography refuses
+    to, the openssl CLI does not."""
     private = _key("ec")
-    csr = (x509.CertificateSigningRequestBuilder().subject_name(_name(hosts[0]))
-           .add_extension(x509.SubjectAlternativeName([_general_name(h) for h in hosts]), critical=False)
-           .sign(private, hashes.SHA256()))
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_name(subject))
+    if hosts:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([_general_name(h) for h in hosts]), critical=False)
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    csr = builder.sign(private, hashes.SHA256())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "leaf.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
-        (work / "ca.pem").write_bytes(issuer.pem())
-        (work / "ca.key").write_bytes(issuer.key_pem())
-        subprocess.run(["openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                        "-sha1", "-days", str(int(days)), "-copy_extensions", "copy", "-out", "leaf.pem"],
+        if issuer is None:
+            (work / "own.key").write_bytes(key_pem(private))
+            signer = ["-signkey", "own.key"]
+        else:
+            (work / "ca.pem").write_bytes(issuer.pem())
+            (work / "ca.key").write_bytes(issuer.key_pem())
+            signer = ["-CA", "ca.pem", "-CAkey", "ca.key"]
+        subprocess.run(["openssl", "x509", "-req", "-in", "leaf.csr", *signer, "-sha1", "-days",
+                        str(int(days)), "-copy_extensions", "copy", "-out", "leaf.pem"],
                        cwd=work, check=True, capture_output=True)
         cert = x509.load_pem_x509_certificate((work / "leaf.pem").read_bytes())
     return Cert(cert, private)

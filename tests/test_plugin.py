@@ -69,6 +69,19 @@ def test_weekly_runs_the_security_headers_by_default(run_checks: RunChecks, demo
     result.stdout.fnmatch_lines(["*test_security_headers?frontend? PASSED*"])
 
 
+def test_a_targets_suites_override_the_checks_own_defaults(run_checks: RunChecks) -> None:
+    # No traffic: --collect-only. `pinned` asks for smoke only, `default` keeps the check's weekly.
+    result = run_checks("""
+        name: suites
+        http:
+          - {name: pinned, url: "http://127.0.0.1:1/", security_headers: baseline, suites: [smoke]}
+          - {name: default, url: "http://127.0.0.1:1/", security_headers: baseline}
+    """, "--collect-only", "-q", "-m", "weekly")
+    assert result.ret == 0
+    selected = [line for line in result.stdout.lines if "::" in line]
+    assert selected == ["checks/test_security_headers.py::test_security_headers[default]"]
+
+
 def test_unused_kinds_make_no_noise(run_checks: RunChecks, demo: DemoProcess) -> None:
     result = run_checks(f"""
         name: only-http

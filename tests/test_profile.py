@@ -25,8 +25,11 @@ def test_invalid_profile_names_file_key_and_expectation(path: Path) -> None:
     with pytest.raises(ProfileError) as caught:
         load_profile(path, environ={})
     message = str(caught.value)
-    assert message.startswith(f"{path}: "), message
-    assert expected_error(path) in message
+    expected = f"{path}: {expected_error(path)}"
+    # The whole line, unless the table gives a prefix (it then ends with ':').
+    first = message.splitlines()[0]
+    assert first.startswith(expected) if expected.endswith(":") else first == expected, message
+    assert "pydantic" not in message  # no links to the library's error pages
     assert "\n" not in message, "each of these makes one mistake: one error, not one per union member"
 
 
@@ -68,13 +71,18 @@ http:
     assert (profile.timeout_of(b), profile.retries_of(b)) == (0.25, 0)
 
 
-def test_interpolation_with_default_and_escape(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("environ", "url"), [
+    ({"HOST": "127.0.0.1"}, "http://127.0.0.1:8080/price?$cur=eur"),
+    # With X set, ${X:-d} gives X's value: every example profile relies on it.
+    ({"HOST": "127.0.0.1", "PORT": "9999"}, "http://127.0.0.1:9999/price?$cur=eur"),
+], ids=["default", "set-variable-wins"])
+def test_interpolation_with_default_and_escape(tmp_path: Path, environ: dict[str, str], url: str) -> None:
     profile, _ = load_profile(write(tmp_path, """
 name: x
 http:
   - {name: a, url: "http://${HOST}:${PORT:-8080}/price?$$cur=eur"}
-"""), environ={"HOST": "127.0.0.1"})
-    assert profile.http[0].url == "http://127.0.0.1:8080/price?$cur=eur"
+"""), environ=environ)
+    assert profile.http[0].url == url
 
 
 def test_declared_secrets_and_credentials_are_redacted(tmp_path: Path) -> None:
@@ -171,3 +179,90 @@ http:
         "http[1].expect.status: expected a number, a list or a string (got {'code': 1})",
         "http[1].security_headers: input should be 'baseline' (got 'strict')",
     ]
+def test_documented_defaults_and_their_bounds(tmp_path: Path) -> None:
+    profile, _ = load_profile(write(tmp_path, "name: x\ndemo: {}\n"), environ={})
+    d = profile.defaults
+    assert (d.timeout, d.retries, d.concurrency, d.per_host_concurrency) == (10.0, 0, 64, 32)
+    assert profile.demo is not None
+    assert (profile.demo.port, profile.demo.https_port, profile.demo.broken) == (8642, 8643, False)
+
+
+@pytest.mark.parametrize(("section", "key", "lowest", "highest"), [
+    ("defaults", "retries", 0, 10), ("defaults", "concurrency", 1, 1024),
+    ("defaults", "per_host_concurrency", 1, 1024), ("demo", "port", 1, 65535),
+    ("demo", "https_port", 1, 65535),
+])
+def test_numeric_settings_accept_their_range_only(tmp_path: Path, section: str, key: str, lowest: int,
+                                                  highest: int) -> None:
+    for value in (lowest, highest):
+        load_profile(write(tmp_path, f"name: x\n{section}: {{{key}: {value}}}\n"), environ={})
+    for value in (lowest - 1, highest + 1):
+        with pytest.raises(ProfileError, match=rf"{section}\.{key}: input should be"):
+            load_profile(write(tmp_path, f"name: x\n{section}: {{{key}: {value}}}\n"), environ={})
+
+
+def test_a_nested_unknown_key_lists_the_keys_of_its_own_mapping(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile(write(tmp_path, 'name: x\nhttp:\n  - {name: a, url: "http://h/", expect: {bogus: 1}}\n'),
+                     environ={})
+    assert str(caught.value).endswith("http[0].expect.bogus: unknown key (expected one of: body_forbids, "
+                                      "body_matches, headers, headers_absent, json_path, json_subset, "
+                                      "response_time, status)")
+
+
+def test_a_long_bad_value_is_quoted_short(tmp_path: Path) -> None:
+    # A quote of 60 characters is shown whole, one of 61 is cut to 57 and "...".
+    for digits, shown in ((57, repr("9" * 57 + "x")), (58, repr("9" * 58 + "x")[:57] + "...")):
+        with pytest.raises(ProfileError) as caught:
+            load_profile(write(tmp_path, f"name: x\ndefaults: {{retries: {'9' * digits}x}}\n"), environ={})
+        assert str(caught.value).endswith(f"(got {shown})")
+
+
+def test_broken_yaml_names_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match=r"line 2, column 1: invalid YAML: did not find expected ','"):
+        load_profile(write(tmp_path, "name: [unclosed\n"), environ={})
+
+
+def test_an_unreadable_profile_is_a_profile_error(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    with pytest.raises(ProfileError, match="folder.yaml: cannot read profile: Is a directory"):
+        load_profile(folder, environ={})
+
+
+def test_profile_paths_and_names(tmp_path: Path) -> None:
+    plain = tmp_path / "production"  # a file given by path, without a YAML suffix
+    plain.write_text("name: p\n")
+    assert resolve_profile_path(str(plain), tmp_path / "profiles") == plain
+    with pytest.raises(ProfileError, match="profile file missing.yaml does not exist"):
+        resolve_profile_path("missing.yaml", tmp_path)
+
+
+def test_only_declared_secrets_are_masked(tmp_path: Path) -> None:
+    _, redactor = load_profile(write(tmp_path, """
+name: x
+secrets: [CUSTOMER_ID]
+http:
+  - {name: a, url: "http://${HOST}/orders/${CUSTOMER_ID}"}
+"""), environ={"HOST": "127.0.0.1", "CUSTOMER_ID": "cust-4711"})
+    assert redactor.redact("GET http://127.0.0.1/orders/cust-4711") == "GET http://127.0.0.1/orders/***"
+
+
+@pytest.mark.parametrize(("target", "error"), [
+    ('{name: a, url: "http://h/", basic_auth: {username: u, password: p, bogus: 1}}',
+     "http[0].basic_auth.bogus: unknown key (expected one of: password, username)"),
+    ('{name: a, url: "http://h/", insecure: maybe}',
+     "http[0].insecure: input should be a valid boolean, unable to interpret input (got 'maybe')"),
+], ids=["unknown-key-in-optional-mapping", "bad-boolean"])
+def test_errors_name_the_key_and_what_was_expected(tmp_path: Path, target: str, error: str) -> None:
+    path = write(tmp_path, f"name: x\nhttp:\n  - {target}\n")
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert str(caught.value) == f"{path}: {error}"
+
+
+def test_union_members_stay_out_of_the_key_path(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name: x\nredis:\n  - {name: r, url: "redis://h/0", memory_ratio: {warn: abc}}\n')
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path, environ={})
+    assert str(caught.value) == f"{path}: redis[0].memory_ratio: expected a number, got 'abc'"

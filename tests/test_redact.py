@@ -100,3 +100,22 @@ def test_a_secret_learned_after_a_redaction_is_masked_too() -> None:
 def test_a_url_after_a_long_run_of_letters_is_still_masked() -> None:
     text = "A" * 5000 + " redis://:pw-77@127.0.0.1:6379/0"
     assert Redactor().redact(text).endswith(f" redis://:{MASK}@127.0.0.1:6379/0")
+def test_the_token_of_an_authorization_header_is_masked_alone() -> None:
+    # A server that echoes the token without its "Bearer " prefix must not leak it either.
+    redactor = Redactor()
+    redactor.learn_from({"http": [{"headers": {"Authorization": "Bearer eyJhbGciOi.token-77"}}]})
+    assert redactor.redact("401: invalid token eyJhbGciOi.token-77") == f"401: invalid token {MASK}"
+
+
+def test_booleans_and_nulls_under_credential_keys_are_not_secrets() -> None:
+    # `insecure: true` or an unset `password:` must not turn every "True"/"None" into ***.
+    redactor = Redactor()
+    redactor.learn_from({"password": None, "api_key": True})
+    assert redactor.redact("verify=True, auth=None") == "verify=True, auth=None"
+
+
+def test_unparseable_urls_neither_crash_nor_leak_what_can_be_read() -> None:
+    redactor = Redactor()
+    redactor.learn_from({"url": "http://[::1/health", "token": "tok-9876"})
+    assert redactor.redact("GET http://[::1/health?token=tok-9876 failed") == (
+        f"GET http://[::1/health?token={MASK} failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -45,6 +46,10 @@ def buggy_probe(target: HttpTarget, timeout: float) -> Any:
     raise KeyError("bug")
 
 
+def exiting_probe(target: HttpTarget, timeout: float) -> None:
+    raise SystemExit(3)  # not an Exception: only the lane's last resort catches it
+
+
 def hung_probe(target: HttpTarget, timeout: float) -> None:
     time.sleep(2)  # far past its timeout, short enough not to delay interpreter exit much
 
@@ -77,6 +82,15 @@ def test_different_hosts_run_side_by_side() -> None:
     assert IN_FLIGHT["peak"] == 6
 
 
+def test_the_global_limit_bounds_calls_across_hosts() -> None:
+    IN_FLIGHT.update(now=0, peak=0)
+    runner = ProbeRunner(concurrency=2, per_host=2)
+    calls = [call("slow_probe", f"g{i}", host=f"127.0.0.{i % 6 + 1}:1") for i in range(12)]
+    runner.start(calls)
+    assert [runner.outcome(c).value for c in calls] == [f"g{i}" for i in range(12)]
+    assert IN_FLIGHT["peak"] == 2
+
+
 def test_equal_calls_share_one_run() -> None:
     ATTEMPTS.clear()
     runner = ProbeRunner(concurrency=4, per_host=4)
@@ -99,19 +113,43 @@ def test_bugs_are_not_retried() -> None:
     ATTEMPTS.clear()
     outcome = execute(call("buggy_probe", "bug", retries=3))
     assert isinstance(outcome.error, KeyError) and ATTEMPTS["bug"] == 1
+    assert 0 <= outcome.duration < 1
+
+
+def test_a_success_ends_the_attempts_and_times_the_last_one() -> None:
+    ATTEMPTS.clear()
+    outcome = execute(call("flaky_probe", "lucky", retries=3))
+    assert outcome.attempts == 2 == ATTEMPTS["lucky"]
+    assert 0 <= execute(call("slow_probe", "timed")).duration < 1
+
+
+def test_a_host_served_once_is_served_again_within_its_limit() -> None:
+    # Its lane closed when its queue ran dry; later calls get one lane again, not more.
+    runner = ProbeRunner(concurrency=4, per_host=1)
+    first = call("slow_probe", "first")
+    runner.start([first])
+    assert runner.outcome(first).value == "first"
+    IN_FLIGHT.update(now=0, peak=0)
+    later = [call("slow_probe", f"later{i}") for i in range(3)]
+    runner.start(later)
+    waiter = threading.Thread(target=lambda: [runner.outcome(c) for c in later], daemon=True)
+    waiter.start()
+    waiter.join(5)
+    assert not waiter.is_alive(), "the later calls never started"
+    assert IN_FLIGHT["peak"] == 1
 
 
 def test_a_probe_that_ignores_its_timeout_cannot_hang_the_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
     runner = ProbeRunner(concurrency=2, per_host=2)
-    hung, next_one = call("hung_probe", "hung", timeout=0.1), call("slow_probe", "after")
+    hung, next_one = call("hung_probe", "hung", timeout=0.8), call("slow_probe", "after")
     runner.start([hung, next_one])
     started = time.perf_counter()
     outcome = runner.outcome(hung)
-    assert time.perf_counter() - started < 1
-    assert isinstance(outcome.error, ProbeFailure)
-    assert "did not finish within its 100ms deadline" in str(outcome.error)
+    assert time.perf_counter() - started < 1.8  # hung_probe sleeps 2 s
+    assert isinstance(outcome.error, ProbeFailure) and (outcome.attempts, outcome.duration) == (0, 0.0)
+    assert "did not finish within its 800ms deadline" in str(outcome.error)
     assert runner.outcome(next_one).value == "after"
 
 
@@ -151,6 +189,37 @@ def test_a_trickling_target_gets_the_same_deadline_and_verdict_with_and_without_
     assert elapsed < 20, elapsed
 
 
+def test_an_abandoned_call_hands_its_slot_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One slot in all: the queued call can only run if the hung one's slot is handed on.
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    hung, queued = call("hung_probe", "stuck", timeout=0.1), call("slow_probe", "queued")
+    runner.start([hung, queued])
+    assert isinstance(runner.outcome(hung).error, ProbeFailure)
+    waiter = threading.Thread(target=runner.outcome, args=(queued,), daemon=True)
+    waiter.start()
+    waiter.join(1.2)  # well before the hung probe's 2 s sleep would free its lane by itself
+    assert not waiter.is_alive(), "the queued call never got the hung call's slot"
+
+
+def failing_slowly_probe(target: HttpTarget, timeout: float) -> None:
+    ATTEMPTS[target.name] = ATTEMPTS.get(target.name, 0) + 1
+    time.sleep(1.4)  # within its timeout, but three attempts outlast two timeouts plus the grace
+    raise Unreachable("refused after a while")
+
+
+def test_the_wait_for_a_queued_call_allows_for_every_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Budget: 1.5 s x 3 attempts + 0.5 s = 5 s; the attempts take 4.2 s.
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.5)
+    ATTEMPTS.clear()
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    retried = call("failing_slowly_probe", "retried", timeout=1.5, retries=2)
+    runner.start([retried])
+    outcome = runner.outcome(retried)
+    assert isinstance(outcome.error, Unreachable), outcome.error  # not abandoned as hung
+    assert outcome.attempts == 3 == ATTEMPTS["retried"]
+
+
 def test_a_hung_probe_does_not_keep_the_process_alive() -> None:
     script = (
         "import time\n"
@@ -175,3 +244,23 @@ def test_the_wait_counts_from_the_start_not_from_the_queue(monkeypatch: pytest.M
     calls = [call("slow_probe", f"q{i}", timeout=0.1) for i in range(6)]  # 50 ms each, in a row
     runner.start(calls)
     assert [runner.outcome(c).value for c in reversed(calls)] == [f"q{i}" for i in range(5, -1, -1)]
+
+
+def test_a_probe_finishing_within_its_budget_is_not_abandoned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsgate.runner._WAIT_GRACE", 0.2)
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    prompt = call("slow_probe", "prompt", timeout=0.5)  # 50 ms, well within 0.5 s + 0.2 s
+    runner.start([prompt])
+    assert runner.outcome(prompt).value == "prompt"
+
+
+def test_a_probe_that_exits_still_answers_its_waiter() -> None:
+    runner = ProbeRunner(concurrency=1, per_host=1)
+    exiting = call("exiting_probe", "exit")
+    runner.start([exiting])
+    assert isinstance(runner.outcome(exiting).error, SystemExit)
+
+
+def test_calls_are_values() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        call("slow_probe", "x").timeout = 2.0  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from fractions import Fraction
@@ -56,15 +57,29 @@ def test_a_significant_breach_is_one_whose_lower_bound_lies_above_the_limit(n: i
 def test_interval_has_no_upper_bound_when_the_sample_is_too_small() -> None:
     interval = stats.quantile_interval(20, 0.99, 0.95)
     assert interval.upper is None
-    values = sorted(float(i) for i in range(20))
-    low, high = interval.bounds(values)
-    assert high is None and (low is None or low <= values[-1])
+    # The lower rank is still defined: the largest l with P(B <= l - 1) <= 2.5 %, here 19.
+    tail = Fraction(1, 40)
+    expected = max(rank for rank in range(1, 21) if exact_cdf(rank - 1, 20, Fraction(99, 100)) <= tail)
+    assert interval.lower == expected == 19
+    values = [float(i) for i in range(20)]
+    assert interval.bounds(values) == (18.0, None)
+
+
+def test_interval_ranks_at_the_exact_tail_boundary() -> None:
+    # n=2, p=0.5, 50 %: each tail may hold 0.25, and P(B <= 0) = P(B >= 2) = 0.25 exactly, so
+    # x(1) and x(2) both qualify: a tail equal to the limit is within it.
+    interval = stats.quantile_interval(2, 0.5, 0.5)
+    assert (interval.lower, interval.upper) == (1, 2)
 
 
 @pytest.mark.parametrize(("p", "n"), [(0.95, 59), (0.99, 299), (0.9, 29)])
 def test_samples_for_the_maximum_to_bound_the_quantile(p: float, n: int) -> None:
     assert stats.min_samples_for_bound(p, 0.95) == n
     assert p**n <= 0.05 < p ** (n - 1)
+
+
+def test_samples_for_the_maximum_when_the_bound_is_met_exactly() -> None:
+    assert stats.min_samples_for_bound(0.5, 0.75) == 2  # 0.5**2 == 0.25 exactly
 
 
 @pytest.mark.parametrize(("p", "n"), [(0.5, 2), (0.9, 10), (0.95, 20), (0.99, 100), (0.999, 1000)])
@@ -112,3 +127,87 @@ def test_exceedance_test() -> None:
     assert stats.breach_is_significant(60, 8, 0.95, 0.95)  # P ~ 0.01
     assert not stats.breach_is_significant(60, 0, 0.95, 0.95)
     assert stats.exceedance_p_value(60, 0, 0.95) == 1.0
+
+
+def test_a_p_value_exactly_at_the_limit_is_significant() -> None:
+    # 2 of 2 above T when the median were at most T: P = 0.25 exactly, the limit at 75 %.
+    assert stats.exceedance_p_value(2, 2, 0.5) == 0.25
+    assert stats.breach_is_significant(2, 2, 0.5, 0.75)
+    assert not stats.breach_is_significant(2, 1, 0.5, 0.75)  # P = 0.75
+
+
+def test_binomial_mass_at_the_edges_of_p_and_k() -> None:
+    assert stats.binom_pmf(-1, 5, 0.5) == 0.0 and stats.binom_pmf(6, 5, 0.5) == 0.0
+    assert stats.binom_pmf(0, 5, 0.5) == stats.binom_pmf(5, 5, 0.5) == pytest.approx(1 / 32, rel=1e-12)
+    # p = 1: all the mass on k = n (also where n is too large to be a cached small int).
+    assert [stats.binom_pmf(k, 5, 1.0) for k in range(6)] == [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    n = int("1000")  # equal to k but another object: the rule must compare values
+    assert stats.binom_pmf(1000, n, 1.0) == 1.0
+
+
+def test_tiny_tails_keep_their_precision() -> None:
+    # 2**-100 is far below float's resolution near 1: summing the wrong tail would give 0.
+    assert stats.binom_cdf(0, 100, 0.5) == pytest.approx(0.5**100, rel=1e-12, abs=0)
+    assert stats.binom_sf(100, 100, 0.5) == pytest.approx(0.5**100, rel=1e-12, abs=0)
+    assert stats.binom_sf(1, 100, 0.5) == 1.0
+
+
+@pytest.mark.parametrize(("k", "n", "p"), [(6, 10, "1/2"), (97, 100, "95/100"), (2, 60, "1/20")])
+def test_binomial_tails_above_the_mean_against_exact_fractions(k: int, n: int, p: str) -> None:
+    expected = float(exact_cdf(k, n, Fraction(p)))
+    assert stats.binom_cdf(k, n, float(Fraction(p))) == pytest.approx(expected, rel=1e-12)
+    assert stats.binom_sf(k, n, float(Fraction(p))) == pytest.approx(
+        1 - float(exact_cdf(k - 1, n, Fraction(p))), rel=1e-12)
+
+
+def test_interval_bounds_read_the_order_statistics() -> None:
+    interval = stats.quantile_interval(100, 0.95, 0.95)  # x(90), x(100)
+    values = [float(i) for i in range(100)]
+    assert interval.bounds(values) == (89.0, 99.0)
+    large = stats.quantile_interval(1000, 0.95, 0.95)  # x(936), x(964)
+    assert large.bounds([float(i) for i in range(1000)]) == (935.0, 963.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        interval.lower = 1  # type: ignore[misc]
+    for wrong in (values[:-1], [*values, 100.0]):
+        with pytest.raises(ValueError, match="interval was computed for n=100"):
+            interval.bounds(wrong)
+
+
+def test_interval_of_tiny_samples() -> None:
+    # n = 1, p99: x(1) is a lower bound (P(B <= 0) = 1 % <= 2.5 %), nothing is an upper one.
+    assert (stats.quantile_interval(1, 0.99, 0.95).lower, stats.quantile_interval(1, 0.99, 0.95).upper) \
+        == (1, None)
+    # n = 5, median: each end holds 1/32 > 2.5 %, so neither bound exists; coverage is all of it.
+    interval = stats.quantile_interval(5, 0.5, 0.95)
+    assert (interval.lower, interval.upper, interval.coverage) == (None, None, 1.0)
+    # n = 1, p1: x(1) is an upper bound (P(B >= 1) = 1 %), nothing is a lower one.
+    assert stats.quantile_interval(1, 0.01, 0.95).upper == 1
+    with pytest.raises(ValueError, match="need at least one sample, got n=0"):
+        stats.quantile_interval(0, 0.5, 0.95)
+
+
+def test_a_breach_needs_at_least_one_sample_above() -> None:
+    # 1 of 1 above T for a p99: P = 0.01, significant at 95 %; 0 of any is never a breach.
+    assert stats.breach_is_significant(1, 1, 0.99, 0.95)
+    assert not stats.breach_is_significant(1, 0, 0.99, 0.95)
+    with pytest.raises(ValueError, match="exceeding must be within"):
+        stats.exceedance_p_value(10, -1, 0.95)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, -0.5, 1.5])
+def test_levels_outside_the_open_interval_are_refused(level: float) -> None:
+    for call in (lambda: stats.quantile_interval(10, level, 0.95),
+                 lambda: stats.quantile_interval(10, 0.5, level),
+                 lambda: stats.exceedance_p_value(10, 1, level),
+                 lambda: stats.min_samples_for_bound(level, 0.95),
+                 lambda: stats.min_samples_for_estimate(level)):
+        with pytest.raises(ValueError, match="must be within"):
+            call()
+
+
+def test_percentile_accepts_the_closed_interval_only() -> None:
+    values = [1.0, 2.0, 3.0]
+    assert (stats.percentile(values, 0.0), stats.percentile(values, 1.0)) == (1.0, 3.0)
+    for level in (-0.5, 1.5):
+        with pytest.raises(ValueError, match=r"within \[0, 1\]"):
+            stats.percentile(values, level)

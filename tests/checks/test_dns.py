@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import RunChecks
+from tests.conftest import RunChecks, unavailable
 from tests.servers_dns import dnsmasq
 
 
@@ -13,7 +11,7 @@ def test_dns_check(run_checks: RunChecks) -> None:
         server = dnsmasq()
         port = server.__enter__()
     except RuntimeError as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     try:
         result = run_checks(f"""
             name: t

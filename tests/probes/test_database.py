@@ -62,6 +62,12 @@ def test_postgres_facts(pg: PostgresServer) -> None:
     assert not facts.is_replica
 
 
+def test_postgres_16_reserved_connections_are_held_back_too() -> None:
+    # PostgreSQL 15 (this machine's) has no reserved_connections: the arithmetic is tested alone.
+    assert postgres.connection_slots(100, 3, 5) == (92, 8)
+    assert postgres.connection_slots(28, 3, 0) == (25, 3)
+
+
 def test_postgres_sessions_are_read_only(pg: PostgresServer) -> None:
     with postgres.session(pg.url(), 5, "pg") as cur, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         cur.execute("CREATE TABLE t (i int)")

@@ -13,6 +13,7 @@ import pytest
 from opsgate.errors import ProbeTimeout, ProtocolFailure
 from opsgate.probes.dns import probe
 from opsgate.targets.dns import DnsTarget
+from tests.conftest import unavailable
 from tests.servers_dns import DNSMASQ, dnsmasq, dnsmasq_command, rcode_dns, silent_dns
 
 
@@ -22,7 +23,7 @@ def nameserver() -> Iterator[str]:
         with dnsmasq() as port:
             yield f"127.0.0.1:{port}"
     except RuntimeError as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
 
 
 @pytest.mark.parametrize(("host", "kind", "answers"), [
@@ -87,7 +88,7 @@ def test_system_resolver_in_an_isolated_network_namespace(tmp_path: Path) -> Non
     """System-resolver mode, with no traffic off the box: a private network namespace whose
     /etc/resolv.conf names a dnsmasq on its own loopback port 53."""
     if not Path(DNSMASQ).exists():
-        pytest.skip("dnsmasq not installed")
+        unavailable("dnsmasq not installed (apt-get install dnsmasq-base)")
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 127.0.0.1\n")
     script = SYSTEM_RESOLVER.format(
@@ -96,6 +97,6 @@ def test_system_resolver_in_an_isolated_network_namespace(tmp_path: Path) -> Non
     done = subprocess.run(["unshare", "-n", "-m", "sh", "-c", script], capture_output=True, text=True,
                           timeout=20)
     if done.returncode != 0 and "unshare" in done.stderr and "Operation not permitted" in done.stderr:
-        pytest.skip(f"cannot create namespaces here: {done.stderr.strip()}")
+        unavailable(f"cannot create namespaces here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["the system resolver (127.0.0.1)", "('127.0.0.9',)"]

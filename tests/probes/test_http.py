@@ -18,7 +18,7 @@ from opsgate.demo import DemoProcess
 from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, TlsFailure, Unreachable
 from opsgate.probes.http import fetch
 from opsgate.targets.http import HttpTarget
-from tests.conftest import free_port
+from tests.conftest import free_port, unavailable
 
 
 def target(url: str, **fields: object) -> HttpTarget:
@@ -146,7 +146,7 @@ def test_dns_failure_has_its_own_message() -> None:
     result = subprocess.run(["unshare", "-n", sys.executable, "-c", code],
                             capture_output=True, text=True, timeout=30)
     if "unshare failed" in result.stderr or "Operation not permitted" in result.stderr:
-        pytest.skip(f"cannot make a network namespace here: {result.stderr.strip()}")
+        unavailable(f"cannot make a network namespace here: {result.stderr.strip()}")
     assert "Unreachable GET http://api.nonexistent.test/health: DNS lookup of " \
            "api.nonexistent.test failed" in result.stdout
 

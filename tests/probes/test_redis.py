@@ -5,11 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, Unreachable
+from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure, TlsFailure, Unreachable
 from opsgate.judges.redis import judge_replication
 from opsgate.probes.redis import RedisFacts, probe
 from opsgate.targets.redis import RedisTarget
@@ -17,6 +18,7 @@ from opsgate.verdict import Verdict
 from tests.conftest import free_port
 from tests.servers import RedisServer
 from tests.servers.delay import DelayingProxy
+from tests.servers_tls import make_chain
 
 READ_COMMANDS = {"ping", "info", "dbsize", "llen"}
 
@@ -197,3 +199,27 @@ def test_a_server_at_maxclients_is_a_connection_limit_not_unreachable(
         finally:
             for client in held:
                 client.close()
+@pytest.fixture(scope="module")
+def tls_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A TLS-only redis-server whose certificate chains to a root made here and trusted nowhere."""
+    with RedisServer(tmp_path_factory.mktemp("tls-redis"), tls=make_chain()) as server:
+        yield server
+
+
+def test_rediss_refuses_a_certificate_it_cannot_verify(tls_redis: RedisServer) -> None:
+    with pytest.raises(TlsFailure, match=rf"redis 127.0.0.1:{tls_redis.port}: TLS handshake failed: "
+                                         "unable to get local issuer certificate"):
+        probe(target(tls_redis.url), 5)
+
+
+def test_rediss_with_the_private_ca_or_insecure_is_read(tls_redis: RedisServer) -> None:
+    assert probe(target(tls_redis.url, ca_bundle=str(tls_redis.ca_bundle)), 5).info["role"] == "master"
+    assert probe(target(tls_redis.url, insecure=True), 5).info["role"] == "master"
+
+
+def test_the_urls_database_number_is_the_one_read(tmp_path: Path) -> None:
+    with RedisServer(tmp_path) as server:
+        server.client(db=3).mset({"a": 1, "b": 2})
+        facts = probe(target(server.url.removesuffix("/0") + "/3"), 5)
+        assert probe(target(server.url), 5).dbsize == 0
+    assert (facts.db, facts.dbsize) == (3, 2)

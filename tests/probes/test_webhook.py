@@ -40,6 +40,15 @@ def test_stale_timestamp_is_rejected_by_the_providers_library(scheme: str) -> No
     assert facts.get("stale timestamp").status == 400  # type: ignore[union-attr]
 
 
+def test_the_stale_event_is_stamped_stale_by_before_the_others() -> None:
+    with receiver("standard", SECRETS["standard"]) as app:
+        probe(target(app.url, "standard", reject_stale=True, stale_by="1h"), 5)
+    stamps = [int(headers["webhook-timestamp"]) for headers in app.received]
+    assert len(stamps) == 3
+    assert stamps[0] == stamps[1]  # correct and wrong secret: now
+    assert stamps[2] == stamps[0] - 3600
+
+
 def test_receiver_with_another_secret_rejects_our_event() -> None:
     with receiver("stripe", "whsec_the_app_has_rotated_it") as app:
         facts = probe(target(app.url, "stripe"), 5)

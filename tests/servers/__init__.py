@@ -19,6 +19,7 @@ import pymysql
 import redis
 
 from tests.conftest import free_port
+from tests.servers_tls import Chain
 
 
 def _wait(ready: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
@@ -34,24 +35,38 @@ def _wait(ready: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
 
 
 class RedisServer:
-    """redis-server with the given extra arguments (e.g. `--maxmemory 4mb`, `--requirepass x`)."""
+    """redis-server with the given extra arguments (e.g. `--maxmemory 4mb`, `--requirepass x`);
+    with `tls` it speaks TLS only (rediss://), serving that chain; `ca_bundle` is its root."""
 
-    def __init__(self, workdir: Path, *args: str, password: str | None = None) -> None:
-        self.dir, self.args, self.password = workdir, args, password
+    def __init__(self, workdir: Path, *args: str, password: str | None = None,
+                 tls: Chain | None = None) -> None:
+        self.dir, self.args, self.password, self.tls = workdir, args, password, tls
         self.port = free_port()
+        self.ca_bundle: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
-        return f"redis://{auth}127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://{auth}127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=5)
+    def client(self, db: int = 0) -> redis.Redis:
+        tls = {"ssl": True, "ssl_ca_certs": str(self.ca_bundle)} if self.tls else {}
+        return redis.Redis(host="127.0.0.1", port=self.port, db=db, password=self.password,
+                           socket_timeout=5, **tls)
+
+    def _tls_arguments(self) -> list[str]:
+        if self.tls is None:
+            return []
+        chain, key, self.ca_bundle = self.tls.write(self.dir / "tls")
+        return ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(chain),
+                "--tls-key-file", str(key), "--tls-ca-cert-file", str(self.ca_bundle),
+                "--tls-auth-clients", "no"]
 
     def __enter__(self) -> RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         extra = ["--requirepass", self.password] if self.password else []
+        extra += self._tls_arguments()
         self.process = subprocess.Popen(
             [
                 "redis-server",

@@ -73,6 +73,14 @@ FROM pg_stat_statements WHERE calls >= %s ORDER BY mean_exec_time DESC LIMIT 10
 """
 
 
+def connection_slots(max_connections: int, superuser_reserved: int, reserved: int) -> tuple[int, int]:
+    """(slots ordinary clients may use, slots held back). PostgreSQL 16 holds `reserved_connections`
+    back for pg_use_reserved_connections roles on top of the superusers' reserve (15 has no such
+    setting, so its `reserved` reads 0)."""
+    held = superuser_reserved + reserved
+    return max_connections - held, held
+
+
 def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
     """Facts of the server behind `target.url`, all statements together within `timeout`."""
     where = f"postgresql {endpoint(target.url, 5432)}"
@@ -81,14 +89,14 @@ def probe(target: DatabaseTarget, timeout: float) -> DatabaseFacts:
         max_connections, superuser_reserved, reserved, in_recovery, version, user, sees_all = cur.fetchone()
         if not sees_all:
             _require_all_sessions_visible(cur, where, user)
+        limit, held = connection_slots(max_connections, superuser_reserved, reserved)
         cur.execute(_STATES)
         states = {state: count for state, count in cur.fetchall()}
         lag, problem = _replication(cur) if in_recovery else (None, None)
         return DatabaseFacts(
             engine="postgresql", endpoint=where.split(" ", 1)[1], version=version.split(" on ")[0],
             connections=sum(states.values()),
-            connection_limit=max_connections - superuser_reserved - reserved,
-            max_connections=max_connections, reserved=superuser_reserved + reserved, states=states,
+            connection_limit=limit, max_connections=max_connections, reserved=held, states=states,
             idle_in_transaction=_session(cur, _IDLE_IN_TRANSACTION),
             longest_query=_session(cur, _LONGEST_QUERY),
             is_replica=bool(in_recovery), replication_lag=lag, replication_problem=problem,
