@@ -77,13 +77,18 @@ def prometheus_fixture() -> Iterator[PrometheusServer]:
             _wait_for_data(url, process, log)
             yield PrometheusServer(url=url, demo=demo)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a throwaway server, killing it if it does not exit within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager

@@ -152,12 +152,16 @@ def _scalar(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+def _parsed(text: str, path: Path, what: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InventoryError(f"{path}: not {what}: {exc}") from None
+
+
 def _file_sd(text: str, path: Path) -> list[InventoryHost]:
     """Prometheus `file_sd_configs` content: a list of `{targets: [...], labels: {...}}` groups."""
-    try:
-        groups = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InventoryError(f"{path}: not a file_sd JSON or YAML document: {exc}") from None
+    groups = _parsed(text, path, "a file_sd JSON or YAML document")
     if not isinstance(groups, list):
         raise InventoryError(f"{path}: a file_sd document is a list of {{targets, labels}} groups")
     hosts = []
@@ -216,10 +220,7 @@ class _AnsibleInventory:
                 self.add_host(section, name, _assignments(assignments, path, number))
 
     def read_yaml(self, text: str, path: Path) -> None:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InventoryError(f"{path}: not a YAML inventory: {exc}") from None
+        data = _parsed(text, path, "a YAML inventory")
         if not isinstance(data, dict):
             raise InventoryError(f"{path}: a YAML inventory is a mapping of groups")
         for group, body in data.items():
