@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from opsgate.cli import main
 from opsgate.demo import DemoProcess
 from opsgate.merge import MergeError, combined_exit_status, merge
 from tests.conftest import RunChecks
@@ -31,7 +32,7 @@ def test_two_shards_merge_into_every_check_and_the_worst_verdict(
     codes = [run_checks(profile, f"--shard={i}/2", f"--reports-dir={part}").ret
              for i, part in enumerate(parts, 1)]
     assert sorted(codes) == [0, 1]  # `c` fails in one of the two shards
-    status = merge(parts, tmp_path / "merged")
+    status = main(["merge", *map(str, parts), "--out", str(tmp_path / "merged")])
     assert status == 1
     summary = json.loads((tmp_path / "merged" / "summary.json").read_text())
     assert sorted(check["target"] for check in summary["checks"]) == ["a", "b", "c", "d"]
@@ -57,3 +58,4 @@ def test_a_directory_without_a_summary_is_named(tmp_path: Path) -> None:
     (tmp_path / "other" / "summary.json").write_text('{"schema": "something/1"}')
     with pytest.raises(MergeError, match=r"not an opsgate summary"):
         merge([tmp_path / "other"], tmp_path / "out")
+    assert main(["merge", str(tmp_path / "other"), "--out", str(tmp_path / "out")]) == 4

@@ -1,4 +1,4 @@
-"""The `opsgate` console script: `opsgate init [DIR]` and `opsgate schema`.
+"""The `opsgate` console script: `opsgate init [DIR]`, `opsgate schema`, `opsgate merge DIR…`.
 
 Checks themselves run under pytest (`pytest --profile=...`); this command only sets up an ops
 repository and describes the profile format.
@@ -34,10 +34,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     init = commands.add_parser("init", help="write a starter ops repository into DIR")
     init.add_argument("directory", nargs="?", default=".", metavar="DIR")
     commands.add_parser("schema", help="print the profile's JSON Schema")
+    merge = commands.add_parser("merge", help="join the reports of sharded runs (--shard I/N) into one")
+    merge.add_argument("parts", nargs="+", metavar="DIR", help="a reports directory of one part")
+    merge.add_argument("--out", default="reports/merged", metavar="DIR",
+                       help="where the merged summary.json, summary.md and junit.xml go")
     args = parser.parse_args(argv)
     if args.command == "schema":
         return _print_schema()
+    if args.command == "merge":
+        return _merge([Path(part) for part in args.parts], Path(args.out))
     return _init(Path(args.directory))
+
+
+def _merge(parts: list[Path], out: Path) -> int:
+    """The merged run's verdict as the exit status; 4 (a usage error) when a part cannot be read."""
+    from opsgate.merge import MergeError, merge
+
+    try:
+        status = merge(parts, out)
+    except MergeError as error:
+        print(f"opsgate merge: {error}", file=sys.stderr)
+        return 4
+    print(f"opsgate merge: {len(parts)} part(s) -> {out}/ (summary.json, summary.md, junit.xml), "
+          f"exit status {status}")
+    return status
 
 
 def _print_schema() -> int:
