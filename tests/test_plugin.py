@@ -78,8 +78,8 @@ def test_a_targets_suites_override_the_checks_own_defaults(run_checks: RunChecks
           - {name: default, url: "http://127.0.0.1:1/", security_headers: baseline}
     """, "--collect-only", "-q", "-m", "weekly")
     assert result.ret == 0
-    selected = [line for line in result.stdout.lines if "::" in line]
-    assert selected == ["checks/test_security_headers.py::test_security_headers[default]"]
+    selected = [line.removeprefix("checks/") for line in result.stdout.lines if "::" in line]
+    assert selected == ["test_security_headers.py::test_security_headers[default]"]
 
 
 def test_unused_kinds_make_no_noise(run_checks: RunChecks, demo: DemoProcess) -> None:

@@ -161,11 +161,11 @@ def test_binomial_tails_above_the_mean_against_exact_fractions(k: int, n: int, p
 
 
 def test_interval_bounds_read_the_order_statistics() -> None:
-    interval = stats.quantile_interval(100, 0.95, 0.95)  # x(90), x(100)
+    interval = stats.quantile_interval(100, 0.95, 0.95)  # x(91), x(99): one-sided bounds
     values = [float(i) for i in range(100)]
-    assert interval.bounds(values) == (89.0, 99.0)
-    large = stats.quantile_interval(1000, 0.95, 0.95)  # x(936), x(964)
-    assert large.bounds([float(i) for i in range(1000)]) == (935.0, 963.0)
+    assert interval.bounds(values) == (90.0, 98.0)
+    large = stats.quantile_interval(1000, 0.95, 0.95)  # x(938), x(962)
+    assert large.bounds([float(i) for i in range(1000)]) == (937.0, 961.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         interval.lower = 1  # type: ignore[misc]
     for wrong in (values[:-1], [*values, 100.0]):
@@ -174,11 +174,14 @@ def test_interval_bounds_read_the_order_statistics() -> None:
 
 
 def test_interval_of_tiny_samples() -> None:
-    # n = 1, p99: x(1) is a lower bound (P(B <= 0) = 1 % <= 2.5 %), nothing is an upper one.
+    # n = 1, p99: x(1) is a lower bound (P(B <= 0) = 1 % <= 5 %), nothing is an upper one.
     assert (stats.quantile_interval(1, 0.99, 0.95).lower, stats.quantile_interval(1, 0.99, 0.95).upper) \
         == (1, None)
-    # n = 5, median: each end holds 1/32 > 2.5 %, so neither bound exists; coverage is all of it.
+    # n = 5, median: each end holds 1/32 <= 5 %, so x(1) and x(5) bound it, covering 1 - 2/32.
     interval = stats.quantile_interval(5, 0.5, 0.95)
+    assert (interval.lower, interval.upper, interval.coverage) == (1, 5, 0.9375)
+    # n = 4, median: each end holds 1/16 > 5 %, so neither bound exists; coverage is all of it.
+    interval = stats.quantile_interval(4, 0.5, 0.95)
     assert (interval.lower, interval.upper, interval.coverage) == (None, None, 1.0)
     # n = 1, p1: x(1) is an upper bound (P(B >= 1) = 1 %), nothing is a lower one.
     assert stats.quantile_interval(1, 0.01, 0.95).upper == 1

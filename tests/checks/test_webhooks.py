@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import RunChecks
@@ -34,11 +36,16 @@ def test_matching_secret_passes_and_is_intrusive(run_checks: RunChecks) -> None:
 
 
 @pytest.mark.usefixtures("env")
-def test_accept_all_receiver_is_a_security_failure(run_checks: RunChecks) -> None:
+def test_accept_all_receiver_is_a_security_failure(run_checks: RunChecks, pytester: pytest.Pytester) -> None:
     with receiver("stripe", SECRET, mode="accept-all") as app:
         result = run_checks(profile(app.url))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*SECURITY: the endpoint ACCEPTED an event with a wrong secret (200)*"])
+    # The summary's measurements judge each status too: a 200 to a forged event is not "ok".
+    [check] = json.loads((pytester.path / "reports" / "summary.json").read_text())["checks"]
+    statuses = {m["name"]: (m["value"], m["level"], m["crit_display"]) for m in check["measurements"]}
+    assert statuses["wrong secret status"] == (200, "crit", "400, 401 or 403")
+    assert statuses["correct secret status"] == (200, "ok", "2xx")
 
 
 @pytest.mark.usefixtures("env")

@@ -16,7 +16,11 @@ def judge_webhook(target: WebhookTarget, facts: WebhookFacts, verdict: Verdict) 
     """Correct secret -> 2xx; wrong secret and (optionally) stale timestamp -> 400/401/403."""
     verdict.evidence("webhook exchanges", facts.evidence())
     for exchange in facts.exchanges:
-        verdict.note(f"{exchange.label} status", exchange.status, str(exchange.status))
+        accepted = exchange.label == "correct secret"
+        expected = "2xx" if accepted else "400, 401 or 403"
+        met = 200 <= exchange.status < 300 if accepted else exchange.status in REJECTED
+        verdict.note(f"{exchange.label} status", exchange.status, str(exchange.status),
+                     level="ok" if met else "crit", expected=expected)
     correct = facts.get("correct secret")
     if correct is not None:
         _judge_accepted(target, correct, verdict)
