@@ -100,6 +100,11 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else default
 
+    def header(self, name: str) -> str:
+        """Request header `name`, whatever its case, or "" when absent."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), "")
+
 
 @dataclass
 class Response:

@@ -42,7 +42,7 @@ def rate_limited(req: Request) -> Response:
         return json_response(400, {"error": "limit and window must be positive integers"})
     if req.state.broken:
         return json_response(200, {"ok": True})
-    forwarded = next((v for k, v in req.headers.items() if k.lower() == "x-forwarded-for"), "")
+    forwarded = req.header("x-forwarded-for")
     key = req.arg("key") or forwarded or "-"
     allowed, remaining, reset = take(key, limit, window)
     headers = [("RateLimit-Limit", str(limit)), ("RateLimit-Remaining", str(remaining)),

@@ -30,7 +30,7 @@ def webhook(req: Request) -> Response:
 
 @route("GET", f"{BASE}/stripe/v1/balance")
 def stripe_balance(req: Request) -> Response:
-    token = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    token = req.header("authorization")
     if req.state.broken or not token.startswith("Bearer sk_"):
         return json_response(401, {"error": {"type": "invalid_request_error",
                                              "message": "Invalid API Key provided: sk_live_****"}})

@@ -29,7 +29,7 @@ def health(req: Request) -> Response:
 
 @route("GET", f"{BASE}/admin/dashboard")
 def dashboard(req: Request) -> Response:
-    given = next((v for k, v in req.headers.items() if k.lower() == "x-admin-api-key"), "")
+    given = req.header("x-admin-api-key")
     wanted = os.environ.get("OPSGATE_DEMO_ADMIN_API_KEY", DEFAULT_ADMIN_KEY)
     if not req.state.broken and given != wanted:
         return json_response(401, {"detail": "Invalid or missing X-Admin-API-Key"})

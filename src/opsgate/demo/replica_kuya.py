@@ -47,7 +47,7 @@ def _ready(req: Request) -> bool:
 
 
 def _bearer(req: Request) -> bool:
-    token = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    token = req.header("authorization")
     return token.startswith("Bearer ") and len(token) > len("Bearer ")
 
 
@@ -74,7 +74,7 @@ def metrics(req: Request) -> Response:
 def comps(req: Request) -> Response:
     if req.state.broken:  # the limiter is not configured: every request goes through
         return json_response(200, {"query": req.arg("query"), "items": []})
-    forwarded = next((v for k, v in req.headers.items() if k.lower() == "x-forwarded-for"), "")
+    forwarded = req.header("x-forwarded-for")
     key = req.arg("key") or forwarded or "-"
     allowed, _, reset = take(f"kuya:{key}", RATE_LIMIT_PER_MINUTE, 60)
     if not allowed:

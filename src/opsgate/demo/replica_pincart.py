@@ -44,7 +44,7 @@ def frontend(req: Request) -> Response:
 @route("GET", f"{BASE}/discover")
 def discover(req: Request) -> Response:
     if not req.state.broken:
-        forwarded = next((v for k, v in req.headers.items() if k.lower() == "x-forwarded-for"), "")
+        forwarded = req.header("x-forwarded-for")
         allowed, _, reset = take(f"pincart:{req.arg('key') or forwarded or '-'}", RATE_LIMIT_RPM, 60)
         if not allowed:
             return json_response(429, {"detail": "Rate limit exceeded: 30 per 1 minute"},

@@ -12,7 +12,7 @@ from opsgate.demo.app import Request, Response, json_response, route
 
 @route("GET", "/replicas/openai/v1/models")
 def openai_models(req: Request) -> Response:
-    token = next((v for k, v in req.headers.items() if k.lower() == "authorization"), "")
+    token = req.header("authorization")
     if req.state.broken or not token.startswith("Bearer sk-"):
         return json_response(401, {"error": {"message": "Incorrect API key provided", "type":
                                              "invalid_request_error", "code": "invalid_api_key"}})
