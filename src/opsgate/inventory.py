@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(host|labels\.[A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_ANY_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 _ANSIBLE_SECTION = re.compile(r"^\[(?P<group>[^\]:]+)(?::(?P<suffix>children|vars))?\]$")
 
 
@@ -99,7 +98,7 @@ def _fill(value: Any, host: InventoryHost, where: str) -> Any:
             )
         return host.labels[label]
 
-    return _ANY_PLACEHOLDER.sub(substitute, value)
+    return _PLACEHOLDER.sub(substitute, value)
 
 
 def read_inventory(spec: Any, where: str, base_dir: Path) -> list[InventoryHost]:

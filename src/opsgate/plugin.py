@@ -8,6 +8,7 @@ Heavy modules (pydantic, drivers) are imported only when a profile is in use.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -662,9 +663,11 @@ def _waive(item: pytest.Item, report: pytest.TestReport, profile: Profile) -> st
     return "waived"
 
 
+@functools.cache
 def vantage() -> str:
     """Where the checks run from: `OPSGATE_VANTAGE` (set per xdist worker with `--tx
-    popen//env:OPSGATE_VANTAGE=eu-west`), else this machine's host name (an ssh worker's own)."""
+    popen//env:OPSGATE_VANTAGE=eu-west`), else this machine's host name (an ssh worker's own).
+    Asked once per process, not once per check."""
     import socket
 
     return os.environ.get("OPSGATE_VANTAGE") or socket.gethostname()

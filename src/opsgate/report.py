@@ -238,16 +238,20 @@ class RunSummary:
 
     def print_table(self, terminal: Any, reports_dir: Path | None) -> None:
         terminal.section(f"opsgate summary (profile {self.profile})")
-        width = max((len(name) for name in self.by_check()), default=5) + 2
+        table = self.by_check()
+        width = max((len(name) for name in table), default=5) + 2
         terminal.write_line("check".ljust(width) + "".join(o.rjust(7) for o in OUTCOMES))
-        for check, counts in sorted(self.by_check().items()):
+        for check, counts in sorted(table.items()):
             terminal.write_line(check.ljust(width) + "".join(str(counts[o]).rjust(7)
                                                                for o in OUTCOMES))
+        # ` from eu-west` on each line only when the run had several vantage points.
+        several = len({record.vantage for record in self.checks.values()}) > 1
         for record in self.checks.values():
             if record.outcome in NOTABLE:
                 first = _one_line(self._problem_text(record))[:200]
+                where = f" from {record.vantage}" if several else ""
                 terminal.write_line(f"{record.outcome.upper():5} {record.check}[{record.target}]"
-                                    f"{self._from(record)}: {first}")
+                                    f"{where}: {first}")
         for line in self.split_verdicts():
             terminal.write_line(f"SPLIT {line}")
         for line in changes(self.written):
@@ -267,11 +271,6 @@ class RunSummary:
             return
         terminal.write_line("slowest checks: " + ", ".join(
             f"{r['check']}[{r['target']}] {r['duration_s']:.2f}s" for r in ranked))
-
-    def _from(self, record: CheckRecord) -> str:
-        """` from eu-west` when the run had several vantage points, else nothing."""
-        several = len({r.vantage for r in self.checks.values()}) > 1
-        return f" from {record.vantage}" if several else ""
 
     @staticmethod
     def _problem_text(record: CheckRecord) -> str:
