@@ -53,21 +53,23 @@ def recorder(seen: list[tuple[int, dict[str, str]]]) -> type[Recorder]:
 
 
 class Stall(http.server.BaseHTTPRequestHandler):
-    """Counts requests in `hits` (a class attribute the test sets), then answers none for 30 s."""
+    """Counts requests in `hits` (a class attribute the test sets), then answers none for
+    `seconds` and closes the connection."""
 
     hits: list[str]
+    seconds: float = 30
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.hits.append(self.path)
-        time.sleep(30)
+        time.sleep(self.seconds)
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-def stall(hits: list[str]) -> type[Stall]:
-    """A Stall class appending to `hits`."""
-    return type("CountingStall", (Stall,), {"hits": hits})
+def stall(hits: list[str], seconds: float = 30) -> type[Stall]:
+    """A Stall class appending to `hits`, silent for `seconds`."""
+    return type("CountingStall", (Stall,), {"hits": hits, "seconds": seconds})
 
 
 class Resetting(http.server.BaseHTTPRequestHandler):

@@ -30,7 +30,7 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
     (reports / "summary.md").write_text("## opsgate: passed\n")
     (reports / "junit.xml").write_text('<testsuites name="last-run"/>')
     hits: list[str] = []
-    with serving(recorder([])) as quick, serving(stall(hits)) as stalling:
+    with serving(recorder([])) as quick, serving(stall(hits, seconds=120)) as stalling:
         (tmp_path / "profile.yaml").write_text(f"""name: sig
 http:
   - name: quick
@@ -38,7 +38,7 @@ http:
     expect: {{status: 204}}
   - name: stalled
     url: http://127.0.0.1:{stalling}/
-    timeout: 25s
+    timeout: 60s
 """)
         yield tmp_path, hits
 
@@ -48,10 +48,17 @@ def start(directory: Path, *args: str) -> subprocess.Popen[str]:
         [sys.executable, "-m", "pytest", "--profile=profile.yaml", "-p", "no:cacheprovider", *args],
         cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=default_sigint,
     )
 
 
-def wait_for(condition: object, what: str, seconds: float = 30.0) -> None:
+def default_sigint() -> None:
+    """A shell without job control starts background commands with SIGINT ignored, and Python
+    then leaves it ignored: give the run Ctrl-C's default, as a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def wait_for(condition: object, what: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -83,7 +90,7 @@ def interrupt(run: subprocess.Popen[str], signum: int) -> tuple[str, float]:
     """Send `signum`; the output and how long the run took to exit after it."""
     sent = time.monotonic()
     run.send_signal(signum)
-    output, _ = run.communicate(timeout=30)
+    output, _ = run.communicate(timeout=90)
     return output, time.monotonic() - sent
 
 
@@ -98,10 +105,10 @@ def test_an_interrupted_run_reports_what_ran_marked_interrupted(
     time.sleep(0.5)  # the quick check reports meanwhile
     output, took = interrupt(run, signum)
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output
-    # Measured 1.7-4.5 s at a load average of 11 on 2 cores (bench/deadlines.py). Before:
-    # SIGTERM killed the run at once (status 143, no reports), SIGINT under xdist took at least
-    # 5.5 s (a worker waits 5 s for its running test); the stalled target would hold it 25 s.
-    assert took < 5, (took, output)
+    # The stalled target would hold the run 60 s (its timeout). How soon it ends is measured by
+    # bench/deadlines.py (1.7-4.5 s at a load average of 11 on 2 cores; under -n 4 on CI a
+    # heavier load has taken 10 s), not asserted here: the bound only tells "ended" from "waited".
+    assert took < 30, (took, output)
     assert not [pid for pid in workers if alive(pid)], "xdist workers outlived the run"
     reports = directory / "reports"
     summary = json.loads((reports / "summary.json").read_text())
@@ -122,7 +129,7 @@ def test_workers_die_with_a_killed_controller(project: tuple[Path, list[str]]) -
     assert len(workers) == 2
     run.kill()  # SIGKILL: no handler runs in the controller
     run.communicate(timeout=30)
-    wait_for(lambda: not [pid for pid in workers if alive(pid)], "the workers to exit", 5)
+    wait_for(lambda: not [pid for pid in workers if alive(pid)], "the workers to exit", 20)
 
 
 def test_the_last_runs_reports_are_gone_once_a_run_starts(project: tuple[Path, list[str]]) -> None:

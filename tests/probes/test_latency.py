@@ -48,7 +48,7 @@ def test_concurrency_bounds_the_wall_time(demo: DemoProcess) -> None:
     target = LatencyTarget(name="t", url=f"{demo.http_url}/slow?ms=100", samples=40,
                            concurrency=10, p95="1s")
     facts = probe(target, 30.0)
-    assert 0.39 <= facts.wall < 1.5  # 4 rounds of 100 ms, not 40
+    assert 0.39 <= facts.wall < 3  # 4 rounds of 100 ms, not 40 (4 s)
 
 
 def test_pacing_spreads_the_requests(demo: DemoProcess) -> None:
