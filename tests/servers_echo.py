@@ -3,6 +3,8 @@ misconfigured or hostile server does:
 whatever credentials the request carried come back in the body excerpt or the error message.
 
 - `http_echo()`: any GET gets `500` with the request line, its path URL-decoded, and every header;
+  `GET /cut/N/HEADER` gets `200` and N dots followed by that header's value, so that a probe's
+  excerpt of the body cuts the credential in two;
 - `redis_echo()`: a RESP server that answers every command (AUTH first) with an error naming it and
   its arguments, as redis-py then quotes in its exception;
 - `json_bodies()`: fixed JSON answers by path (NaN and out-of-range values for the no-false-green
@@ -34,6 +36,10 @@ class _QuietHandler(BaseHTTPRequestHandler):
 
 class _EchoHandler(_QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path.startswith("/cut/"):
+            _, _, dots, header = self.path.split("/", 3)
+            self.answer(200, "text/plain", f"{'.' * int(dots)}{self.headers[header]} end".encode())
+            return
         headers = " | ".join(f"{name}: {value}" for name, value in self.headers.items()
                              if name.lower() not in ("host", "accept", "accept-encoding", "connection"))
         self.answer(500, "text/plain",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 
-from opsgate.redact import MASK, Redactor, mask_header
+import pytest
+
+from opsgate.redact import CUT, MASK, Redactor, clip, mask_header
 
 
 def test_known_secrets_are_masked_longest_first() -> None:
@@ -119,3 +122,30 @@ def test_unparseable_urls_neither_crash_nor_leak_what_can_be_read() -> None:
     redactor.learn_from({"url": "http://[::1/health", "token": "tok-9876"})
     assert redactor.redact("GET http://[::1/health?token=tok-9876 failed") == (
         f"GET http://[::1/health?token={MASK} failed")
+
+
+def test_clip_marks_a_cut_and_leaves_short_text_alone() -> None:
+    assert clip("abcdef", 6) == "abcdef"
+    assert clip("abcdefg", 6) == "abcdef" + CUT
+
+
+@pytest.mark.parametrize("kept", range(3, 20))
+def test_the_head_of_a_secret_cut_by_an_excerpt_is_masked(kept: int) -> None:
+    secret = "sk_live_4eC39HqLyjWD"  # 20 characters
+    text = "echo: Bearer " + secret + " and more"
+    excerpt = clip(text, len("echo: Bearer ") + kept)
+    assert Redactor({secret}).redact(excerpt) == "echo: Bearer ***" + CUT
+
+
+def test_a_head_is_masked_only_where_a_cut_ends_it() -> None:
+    redactor = Redactor({"sk_live_4eC39HqLyjWD"})
+    assert redactor.redact("sk_live is the prefix" + CUT) == "sk_live is the prefix" + CUT
+    assert redactor.redact("two heads: sk_l" + CUT + " and sk_live_4eC" + CUT) == (
+        "two heads: ***" + CUT + " and ***" + CUT)
+    assert redactor.redact("two characters: sk" + CUT) == "two characters: sk" + CUT
+
+
+def test_a_head_is_masked_before_a_cut_escaped_inside_json() -> None:
+    redactor = Redactor({"sk_live_4eC39HqLyjWD"})
+    as_json = json.dumps({"message": "Bearer " + clip("sk_live_4eC39HqLyjWD", 10)})
+    assert redactor.redact(as_json) == json.dumps({"message": "Bearer ***" + CUT})

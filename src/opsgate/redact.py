@@ -9,6 +9,10 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
 MASK = "***"
+# Ends an excerpt that `clip` cut short. Probes cut before the run's redactor sees their text: a
+# secret straddling the cut leaves its head, which `redact` recognises only next to this mark.
+CUT = "\u2026"
+_CUT_MARKS = re.compile(r"(\u2026|\\u2026)")  # as written, and escaped inside JSON text
 # Keys whose values are credentials wherever they appear in a profile (headers, auth, URLs).
 _SECRET_KEY = re.compile(
     r"pass(word)?|secret|token|api[-_]?key|apikey|authorization|cookie|credential|private"
@@ -90,9 +94,28 @@ class Redactor:
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
+        if self._secrets and (CUT in text or "\\u2026" in text):
+            text = self._mask_heads_at_cuts(text)
         if "://" not in text:  # no URL in it can carry a credential: spare the scan
             return text
         return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
+
+
+    def _mask_heads_at_cuts(self, text: str) -> str:
+        """Mask the longest head of a secret that ends where `clip` cut the text."""
+        parts = _CUT_MARKS.split(text)  # text, mark, text, mark, ..., text
+        for i in range(0, len(parts) - 1, 2):
+            head = max((len(secret) - cut for secret in self._secrets
+                        for cut in range(1, len(secret) - _SHORTEST_SECRET + 1)
+                        if parts[i].endswith(secret[:len(secret) - cut])), default=0)
+            if head:
+                parts[i] = parts[i][:-head] + MASK
+        return "".join(parts)
+
+
+def clip(text: str, limit: int) -> str:
+    """The first `limit` characters of `text`, marked with CUT when there were more."""
+    return text if len(text) <= limit else text[:limit] + CUT
 
 
 def derived_forms(secret: str) -> set[str]:

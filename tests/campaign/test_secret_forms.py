@@ -29,6 +29,9 @@ def basic(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+# How much of a body the http and metrics probes quote in a message ("body starts ...").
+EXCERPT, METRICS_EXCERPT = 120, 160
+
 # (form, the text that must appear nowhere)
 SECRET_FORMS = [
     ("custom credential header (X-Api-Key), raw", "ApiKey-9dF4gH"),
@@ -43,6 +46,8 @@ SECRET_FORMS = [
     ("metrics basic_auth as Basic base64 of user:password", basic("mon", "MtPw-6hJ2wQ")),
     ("Redis URL password, URL-encoded as written", "Rd%40Pw-5kT8vQ"),
     ("Redis URL password, URL-decoded", "Rd@Pw-5kT8vQ"),
+    ("custom credential header, its head where an excerpt cut it", "ApiKey-9"),
+    ("metrics Basic base64, its head where an excerpt cut it", f"Basic {basic('mon', 'MtPw-6hJ2wQ')[:4]}"),
 ]
 
 
@@ -58,9 +63,18 @@ def profile(http_port: int, redis_port: int) -> str:
           - {{name: query-token, url: "{echo}/c?token=${{QUERY_TOKEN}}"}}
           - {{name: api-key, url: "{echo}/d", headers: {{X-Api-Key: "${{API_KEY}}"}}}}
           - {{name: bearer, url: "{echo}/e", bearer_token: "${{BEARER}}"}}
+          - name: key-cut-by-the-excerpt
+            url: "{echo}/cut/{EXCERPT - 8}/X-Api-Key"
+            headers: {{X-Api-Key: "${{API_KEY}}"}}
+            expect: {{json_path: [{{path: status, equals: ok}}]}}
         metrics:
           - name: metrics-basic-auth
             url: "{echo}/m"
+            json_path: up
+            max: 1
+            basic_auth: {{username: mon, password: "${{METRICS_PASS}}"}}
+          - name: metrics-auth-cut-by-the-excerpt
+            url: "{echo}/cut/{METRICS_EXCERPT - 10}/Authorization"
             json_path: up
             max: 1
             basic_auth: {{username: mon, password: "${{METRICS_PASS}}"}}
@@ -84,7 +98,7 @@ def test_no_secret_form_reaches_any_output(
         monkeypatch.setenv(name, value)
     with http_echo() as http_port, redis_echo() as redis_port:
         result = run_checks(profile(http_port, redis_port), "-v")
-    result.assert_outcomes(failed=7)
+    result.assert_outcomes(failed=9)
     seen = outputs(result.stdout.str() + result.stderr.str(), pytester.path / "reports")
     assert {"junit.xml", "summary.json", "summary.md"} <= seen.keys()
     assert any(name.startswith("allure-results/") for name in seen)

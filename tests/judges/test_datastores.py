@@ -12,6 +12,7 @@ from opsgate.judges.redis import judge_redis
 from opsgate.probes.database import DatabaseFacts, QueryResult, Session, SlowStatements
 from opsgate.probes.queue import QueueFacts
 from opsgate.probes.redis import RedisFacts
+from opsgate.redact import CUT
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.queue import QueueTarget
 from opsgate.targets.redis import RedisTarget
@@ -373,8 +374,8 @@ def test_slow_statements_are_judged_each_with_the_evidence() -> None:
     assert [f.message for f in verdict.findings] == [
         "mean time of 'SELECT slow()' is 250ms, above the limit 100ms (crit): 12 calls; EXPLAIN ANALYZE it, "
         "look for a missing index or a plan change",
-        f"mean time of {long_query[:100]!r} is 500ms, above the limit 100ms (crit): 3 calls; EXPLAIN ANALYZE "
-        "it, look for a missing index or a plan change",
+        f"mean time of {long_query[:100] + CUT!r} is 500ms, above the limit 100ms (crit): 3 calls; "
+        "EXPLAIN ANALYZE it, look for a missing index or a plan change",
     ]
     assert attached[0][0] == "slowest statements"
     assert attached[0][1].splitlines()[0] == "     250.0 ms mean        12 calls  SELECT slow()"

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from opsgate.judges.http import condition_problem
+from opsgate.redact import clip
 
 if TYPE_CHECKING:
     from opsgate.probes.shell import CommandOutput
@@ -22,13 +23,13 @@ def judge_command(target: CommandTarget, output: CommandOutput, verdict: Verdict
     verdict.evidence("command", output.evidence())
     verdict.note("exit status", output.status, str(output.status))
     if not expect.accepts_status(output.status):
-        said = (output.stderr.strip() or output.stdout.strip())[:_SHOWN]
+        said = clip(output.stderr.strip() or output.stdout.strip(), _SHOWN)
         verdict.fail(f"`{output.command}` exited with status {output.status}, expected {expect.exit_status}; "
                      f"it said {said!r}")
     for pattern in expect.output_matches:
         if not re.search(pattern, output.stdout, re.MULTILINE):
             verdict.fail(f"output of `{output.command}` does not match /{pattern}/; it starts "
-                         f"{output.stdout[:_SHOWN]!r}")
+                         f"{clip(output.stdout, _SHOWN)!r}")
     for pattern in expect.output_forbids:
         found = re.search(pattern, output.stdout, re.MULTILINE)
         if found:
@@ -41,7 +42,7 @@ def _judge_json(target: CommandTarget, output: CommandOutput, verdict: Verdict) 
     try:
         document = json.loads(output.stdout)
     except ValueError as exc:
-        start = output.stdout[:_SHOWN]
+        start = clip(output.stdout, _SHOWN)
         verdict.fail(f"output of `{output.command}` is not JSON ({exc}); it starts {start!r}: "
                      "ask the tool for JSON (`-o json`, `--format json`, `--json`)")
         return
@@ -56,4 +57,4 @@ def _line_of(found: re.Match[str]) -> str:
     text = found.string
     start = text.rfind("\n", 0, found.start()) + 1
     end = text.find("\n", found.end())
-    return text[start:end if end != -1 else len(text)][:_SHOWN]
+    return clip(text[start:end if end != -1 else len(text)], _SHOWN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opsgate.judges._format import format_count, format_percent
+from opsgate.redact import clip
 from opsgate.units import Threshold, format_duration, format_number, format_size
 
 if TYPE_CHECKING:
@@ -126,6 +127,6 @@ def judge_slow_statements(target: DatabaseTarget, slow: SlowStatements, verdict:
             f"{mean * 1000:10.1f} ms mean  {calls:>8} calls  {query}" for query, calls, mean in slow.rows))
     for query, calls, mean in slow.rows:
         verdict.measure(
-            f"mean time of {query[:100]!r}", mean, target.slow_statement_mean, fmt=format_duration,
+            f"mean time of {clip(query, 100)!r}", mean, target.slow_statement_mean, fmt=format_duration,
             advice=f"{calls} calls; EXPLAIN ANALYZE it, look for a missing index or a plan change",
         )

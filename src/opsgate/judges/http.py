@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsgate.errors import ProtocolFailure
 from opsgate.jsonpath import PathMissing, lookup
+from opsgate.redact import clip
 from opsgate.units import format_duration
 from opsgate.verdict import Verdict, describe
 
@@ -127,7 +128,7 @@ def _judge_body(expect: Expect, response: HttpResponse, verdict: Verdict) -> Non
     for pattern in expect.body_forbids:
         found = re.search(pattern, response.text)
         if found:
-            verdict.fail(f"body contains forbidden /{pattern}/: {found.group(0)[:80]!r}")
+            verdict.fail(f"body contains forbidden /{pattern}/: {clip(found.group(0), 80)!r}")
 
 
 def _judge_headers(expect: Expect, response: HttpResponse, verdict: Verdict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from opsgate.judges._format import format_count
+from opsgate.redact import clip
 from opsgate.units import format_duration, format_size
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def judge_logs(target: LogsTarget, facts: LogFacts, verdict: Verdict) -> None:
     scope = f"in the output of {facts.source}" if target.format == "none" else \
         f"in the last {window} of {facts.source}"
     top = facts.top(1)
-    seen = (f"most frequent ({top[0][0]}x): {top[0][1][:_QUOTED]!r}" if top else "")
+    seen = (f"most frequent ({top[0][0]}x): {clip(top[0][1], _QUOTED)!r}" if top else "")
     verdict.measure(
         f"lines matching /{target.pattern}/ {scope}", len(facts.matches),
         target.max_matches, fmt=format_count,

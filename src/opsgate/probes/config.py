@@ -20,6 +20,7 @@ from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure
 from opsgate.jsonpath import PathMissing, lookup
 from opsgate.probes.shell import run_command
+from opsgate.redact import clip
 from opsgate.targets.config import ConfigTarget
 
 
@@ -119,7 +120,7 @@ def _environment(target: ConfigTarget, deadline: Deadline) -> dict[str, str]:
         return dict(os.environ)
     output = run_command(target, "env", deadline)
     if output.status != 0:
-        raise ProbeFailure(f"{target.connection}: `env` failed: {output.stderr.strip()[:200]}")
+        raise ProbeFailure(f"{target.connection}: `env` failed: {clip(output.stderr.strip(), 200)}")
     return dict(line.split("=", 1) for line in output.stdout.splitlines() if "=" in line)
 
 
@@ -127,7 +128,7 @@ def _read(target: ConfigTarget, path: str, deadline: Deadline) -> str:
     if target.scheme != "local":
         output = run_command(target, f"cat -- {shlex.quote(path)}", deadline)
         if output.status != 0:
-            raise ProbeFailure(f"{target.connection}: cannot read {path}: {output.stderr.strip()[:200]}")
+            raise ProbeFailure(f"{target.connection}: cannot read {path}: {clip(output.stderr.strip(), 200)}")
         return output.stdout
     local = Path(os.path.expanduser(path))
     try:

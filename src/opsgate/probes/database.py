@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsgate.errors import ProbeTimeout
+from opsgate.redact import clip
 from opsgate.targets.database import DatabaseTarget
 
 
@@ -65,7 +66,7 @@ class DatabaseFacts:
                                ("longest query", self.longest_query)):
             if session is not None:
                 lines.append(f"{label}: pid {session.pid} user {session.user} for {session.seconds:.0f}s: "
-                             f"{session.query[:200]}")
+                             f"{clip(session.query, 200)}")
         if self.is_replica:
             lines.append(f"replica: lag {self.replication_lag}s {self.replication_problem or ''}".rstrip())
         lines += [f"table {name}: {size:.0f} bytes" for name, size in self.largest_tables]
@@ -92,7 +93,7 @@ def number_of(row: tuple[Any, ...] | None) -> QueryResult:
     try:
         return QueryResult(value=float(value))
     except (TypeError, ValueError):
-        return QueryResult(problem=f"the query returned {str(value)[:60]!r}, expected a number")
+        return QueryResult(problem=f"the query returned {clip(str(value), 60)!r}, expected a number")
 
 
 def stalled(where: str, timeout: float, look_at: str) -> ProbeTimeout:

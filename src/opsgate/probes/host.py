@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opsgate.errors import ProbeConfigError, ProbeFailure, ProbeTimeout, Unreachable
+from opsgate.redact import clip
 from opsgate.targets._connection import Connected
 from opsgate.targets.host import HostTarget
 
@@ -356,4 +357,4 @@ def _file(host: Host, runner: _Runner, path: str, expected: Any) -> FileState:
 
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
+    return clip(text, 300)

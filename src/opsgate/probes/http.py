@@ -23,7 +23,7 @@ from opsgate.probes.http_policy import (
     refuse_scheme,
 )
 from opsgate.probes.transport import client_tls, exception_chain, network_failure, root_cause
-from opsgate.redact import mask_header
+from opsgate.redact import clip, mask_header
 from opsgate.targets._urls import endpoint
 from opsgate.targets.http import HttpTarget
 from opsgate.units import format_duration
@@ -79,7 +79,7 @@ class HttpResponse:
             raise ProtocolFailure(
                 f"{self.method} {self.url}: expected a JSON body, got "
                 f"{self.header('content-type') or 'no content type'}: {exc.args[0]}; "
-                f"body starts {self.text[:120]!r}"
+                f"body starts {clip(self.text, 120)!r}"
             ) from None
 
     def header_block(self) -> str:
@@ -90,7 +90,7 @@ class HttpResponse:
         """The response as a person would read it in curl -i: status, headers, body excerpt."""
         hops = "".join(f"-> {status} {url}\n" for status, url in self.redirects)
         head = self.header_block()
-        excerpt = self.text[:_EXCERPT] + ("\n[... cut]" if len(self.body) > _EXCERPT else "")
+        excerpt = clip(self.text, _EXCERPT) + ("\n[... cut]" if len(self.body) > _EXCERPT else "")
         return (f"{hops}{self.http_version} {self.status} {self.reason}  ({self.elapsed * 1000:.0f} ms)"
                 f"\n{head}\n\n{excerpt}")
 

@@ -25,7 +25,7 @@ from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeFailure
 from opsgate.probes.logtime import AutoReader, Reader, reader_for
 from opsgate.probes.shell import run_command
-from opsgate.redact import MASK, Redactor
+from opsgate.redact import MASK, Redactor, clip
 from opsgate.targets.log import LogsTarget
 from opsgate.units import format_duration, format_size
 
@@ -141,7 +141,7 @@ class _Scan:
             return
         self.facts.scanned += 1
         if self.regex.search(line):
-            self.facts.matches.append(LogLine(at, mask_secrets(line.rstrip())[:_SHOWN]))
+            self.facts.matches.append(LogLine(at, clip(mask_secrets(line.rstrip()), _SHOWN)))
 
     def done(self) -> LogFacts:
         if isinstance(self.reader, AutoReader):
@@ -235,7 +235,8 @@ def _read_remote_file(target: LogsTarget, scan: _Scan, deadline: Deadline) -> No
     size = int(target.max_bytes)
     output = run_command(target, f"tail -c {size} -- {shlex.quote(target.file)}", deadline)
     if output.status != 0:
-        raise ProbeFailure(f"{target.connection}: cannot read {target.file}: {output.stderr.strip()[:200]}")
+        raise ProbeFailure(f"{target.connection}: cannot read {target.file}: "
+                           f"{clip(output.stderr.strip(), 200)}")
     raw = output.stdout
     lines = raw.split("\n")
     truncated = len(raw.encode()) >= size
@@ -247,7 +248,8 @@ def _read_remote_file(target: LogsTarget, scan: _Scan, deadline: Deadline) -> No
 def _read_command(target: LogsTarget, command: str, scan: _Scan, deadline: Deadline) -> None:
     output = run_command(target, command, deadline)
     if output.status != 0:
-        raise ProbeFailure(f"`{command}` exited with status {output.status}: {output.stderr.strip()[:200]}; "
+        raise ProbeFailure(f"`{command}` exited with status {output.status}: "
+                           f"{clip(output.stderr.strip(), 200)}; "
                            "the logs could not be read (cluster or daemon unreachable? credentials?)")
     scan.facts.read.append(f"{command} on {target.connection} ({format_size(len(output.stdout))})")
     scan.feed(output.stdout.splitlines())
@@ -265,7 +267,8 @@ def _read_journal(target: LogsTarget, scan: _Scan, deadline: Deadline) -> None:
         query.append(f"--identifier={target.journald.identifier}")
     output = run_command(target, shlex.join(query), deadline)
     if output.status != 0:
-        raise ProbeConfigError(f"journalctl failed on {target.connection}: {output.stderr.strip()[:200]}; "
+        raise ProbeConfigError(f"journalctl failed on {target.connection}: "
+                               f"{clip(output.stderr.strip(), 200)}; "
                                "the checking user may need the systemd-journal group")
     entries = list(_journal_entries(output.stdout))
     scan.facts.read.append(f"{shlex.join(query)} on {target.connection} ({len(entries)} entries)")

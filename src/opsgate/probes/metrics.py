@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from opsgate.errors import ProtocolFailure
 from opsgate.jsonpath import PathMissing, lookup
 from opsgate.probes.http import HttpResponse, fetch
+from opsgate.redact import clip
 from opsgate.targets.http import HttpTarget
 from opsgate.targets.metrics import MetricsTarget, Selector
 from opsgate.verdict import describe
@@ -73,7 +74,7 @@ def _require_ok(response: HttpResponse) -> None:
     if not 200 <= response.status < 300:
         raise ProtocolFailure(
             f"GET {response.url}: status {response.status} {response.reason}, expected 2xx from the "
-            f"metrics endpoint; body starts {response.text[:160]!r}"
+            f"metrics endpoint; body starts {clip(response.text, 160)!r}"
         )
 
 
@@ -133,7 +134,7 @@ def parse_exposition(response: HttpResponse) -> tuple[list[Sample], set[str]]:
     except (ValueError, TypeError, IndexError) as exc:
         raise ProtocolFailure(
             f"GET {response.url}: not a Prometheus text exposition ({exc}); body starts "
-            f"{response.text[:120]!r}"
+            f"{clip(response.text, 120)!r}"
         ) from None
     return samples, names
 

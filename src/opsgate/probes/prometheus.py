@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from opsgate.errors import ProbeConfigError, ProbeTimeout, ProtocolFailure
 from opsgate.probes.http import HttpResponse
 from opsgate.probes.metrics import MAX_BODY, MetricValues, Series, get
+from opsgate.redact import clip
 from opsgate.targets.metrics import MetricsTarget
 from opsgate.units import format_size
 
@@ -27,7 +28,7 @@ def query(target: MetricsTarget, timeout: float) -> MetricValues:
     payload = _payload(response, target)
     data = payload.get("data") or {}
     kind, result = data.get("resultType"), data.get("result")
-    evidence = f"GET {url} -> {response.status}\n{response.text[:4000]}"
+    evidence = f"GET {url} -> {response.status}\n{clip(response.text, 4000)}"
     warnings = tuple(str(w) for w in payload.get("warnings") or ())
     if kind == "vector":
         series = tuple(_vector_series(item) for item in result or [])
@@ -62,7 +63,7 @@ def _payload(response: HttpResponse, target: MetricsTarget) -> dict[str, Any]:
     if not isinstance(payload, dict) or "status" not in payload:
         raise ProtocolFailure(
             f"GET {response.url}: status {response.status}, not a Prometheus API answer; is "
-            f"{target.prometheus} the Prometheus base URL? Body starts {response.text[:120]!r}")
+            f"{target.prometheus} the Prometheus base URL? Body starts {clip(response.text, 120)!r}")
     if payload["status"] != "success":
         error_type, error = payload.get("errorType", "error"), payload.get("error", "")
         if error_type == "timeout":
@@ -82,7 +83,7 @@ def _error_of(response: HttpResponse) -> str:
     except ValueError:
         return ""
     error = payload.get("error") if isinstance(payload, dict) else None
-    return f": {str(error)[:200]}" if error else ""
+    return f": {clip(str(error), 200)}" if error else ""
 
 
 def _vector_series(item: dict[str, Any]) -> Series:

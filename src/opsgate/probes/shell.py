@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from opsgate.deadline import Deadline
 from opsgate.errors import ProbeConfigError, ProbeTimeout
+from opsgate.redact import clip
 from opsgate.targets._connection import Connected
 
 # `timeout` exits 124 when it had to stop the command; the shell 127 when the command is unknown.
@@ -56,7 +57,7 @@ def run_command(target: Connected, command: str, deadline: Deadline) -> CommandO
     status, stdout, stderr = runner(target, command, deadline)
     output = CommandOutput(command, target.connection, status, stdout, stderr, time.monotonic() - started)
     if status == _NOT_FOUND and "not found" in stderr:
-        raise ProbeConfigError(f"{target.connection}: `{command}` cannot run: {stderr.strip()[:200]}; "
+        raise ProbeConfigError(f"{target.connection}: `{command}` cannot run: {clip(stderr.strip(), 200)}; "
                                "install the tool there or fix the command in the profile")
     return output
 

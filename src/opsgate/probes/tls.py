@@ -29,6 +29,7 @@ from opsgate.errors import (
     Unreachable,
 )
 from opsgate.probes.transport import client_tls
+from opsgate.redact import clip
 from opsgate.targets.tls import TlsTarget
 
 _PG_SSL_REQUEST = struct.pack("!ii", 8, 80877103)
@@ -246,11 +247,11 @@ def _smtp_starttls(target: TlsTarget, sock: socket.socket, deadline: float) -> N
     code, lines = _smtp_reply(target, sock, deadline)
     if code != 250 or not any(line[4:].upper().startswith("STARTTLS") for line in lines):
         raise ProtocolFailure(f"{_where(target)}: the SMTP server does not offer STARTTLS "
-                              f"(EHLO answered {code}: {' | '.join(lines)[:200]})")
+                              f"(EHLO answered {code}: {clip(' | '.join(lines), 200)})")
     sock.sendall(b"STARTTLS\r\n")
     code, lines = _smtp_reply(target, sock, deadline)
     if code != 220:
-        raise ProtocolFailure(f"{_where(target)}: STARTTLS answered {code} {' '.join(lines)[:120]}")
+        raise ProtocolFailure(f"{_where(target)}: STARTTLS answered {code} {clip(' '.join(lines), 120)}")
 
 
 def _smtp_reply(target: TlsTarget, sock: socket.socket, deadline: float) -> tuple[int, list[str]]:

@@ -25,6 +25,7 @@ import httpx
 from opsgate.errors import ProbeTimeout
 from opsgate.probes.http import http_failure
 from opsgate.probes.transport import client_tls
+from opsgate.redact import clip
 from opsgate.targets.webhook import HmacScheme, WebhookTarget, standard_key
 
 _EXCERPT = 300
@@ -55,7 +56,7 @@ class WebhookFacts:
     def evidence(self) -> str:
         return "\n".join(
             f"POST {self.url} [{e.label}] headers {', '.join(e.signature_headers)} -> {e.status} "
-            f"{e.reason} ({e.elapsed * 1000:.0f} ms) {e.body_excerpt[:120]!r}" for e in self.exchanges)
+            f"{e.reason} ({e.elapsed * 1000:.0f} ms) {clip(e.body_excerpt, 120)!r}" for e in self.exchanges)
 
 
 def default_event(target: WebhookTarget, timestamp: int, event_id: str) -> dict[str, Any]:
@@ -142,5 +143,5 @@ def _send(client: httpx.Client, target: WebhookTarget, label: str, secret: str, 
         raise http_failure(f"POST {target.url} ({label} event)", target.url, exc, left,
                            max_redirects=0) from None
     return Exchange(label=label, status=response.status_code, reason=response.reason_phrase,
-                    elapsed=time.perf_counter() - started, body_excerpt=response.text[:_EXCERPT],
+                    elapsed=time.perf_counter() - started, body_excerpt=clip(response.text, _EXCERPT),
                     signature_headers=tuple(signature))
