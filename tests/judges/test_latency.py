@@ -8,6 +8,7 @@ import pytest
 
 from opsgate.judges.latency import ADVICE, fmt_latency, histogram, judge_latency, percentile_table
 from opsgate.probes.latency import LatencySample, Sample
+from opsgate.stats import percentile
 from opsgate.targets.latency import LatencyTarget
 from opsgate.verdict import Verdict
 
@@ -157,11 +158,11 @@ def test_evidence_table_in_full() -> None:
                      for i, v in enumerate(values))
     refused = tuple(Sample(started=1.0, total=None, error=f"connection refused #{i}") for i in range(7))
     sample = LatencySample(url="http://api/", method="GET", planned=107, warmup=2, concurrency=1,
-                           samples=answered + refused, wall=2.0, budget=10.0, cut_short=False)
+                           samples=answered + refused, wall=0.5, budget=10.0, cut_short=False)
     target = LatencyTarget(name="api", url="http://api/", samples=107, p95={"warn": "50ms", "crit": "100ms"},
                            max="1s", error_rate=1.0)
     assert percentile_table(target, sample) == """\
-GET http://api/: 107 of 107 samples (warm-up 2 excluded), concurrency 1, 2.00s wall, 50.0 req/s
+GET http://api/: 107 of 107 samples (warm-up 2 excluded), concurrency 1, 0.50s wall, 200.0 req/s
 percentiles: Hyndman-Fan type 7; bounds: distribution-free (binomial), one-sided each, confidence 0.95
            value  interval                            target
 p50       59.5ms  51ms..68ms                          -
@@ -214,7 +215,8 @@ def test_a_percentile_within_its_limit_is_never_failed_by_the_exceedance_test() 
     target = LatencyTarget(name="api", url="http://api/", samples=23, p95="100ms", confidence=0.67)
     verdict = verdict_for(target, facts([0.01] * 21 + [0.105, 0.105]))
     assert verdict.findings == []
-    assert {m.name: m.display for m in verdict.measurements}["p95"] == "95.5ms"
+    [p95] = [m for m in verdict.measurements if m.name == "p95"]
+    assert (p95.display, p95.level) == ("95.5ms", "ok")
 
 
 def test_samples_at_the_limit_do_not_count_in_the_significance_test() -> None:
@@ -259,3 +261,31 @@ def test_a_run_with_one_sample_is_judged() -> None:
         "error rate (of 1 samples) is 100%, above the limit 1% (crit): 1 of 1 requests failed, first: "
         "status 503; check the service's error log",
         "p95: only 1 of 20 planned samples have a latency, fewer than the 20 a p95 verdict needs"]
+
+
+def test_a_percentile_exactly_at_its_limit_is_within_it() -> None:
+    # As above, 2 of 23 samples above the limit would be significant; the estimate is the limit itself.
+    values = [0.01] * 21 + [0.105, 0.105]
+    limit = percentile(values, 0.95)
+    target = LatencyTarget(name="api", url="http://api/", samples=23, p95=f"{limit!r}s", confidence=0.67)
+    verdict = verdict_for(target, facts(values))
+    assert verdict.findings == []
+    assert [m.level for m in verdict.measurements if m.name == "p95"] == ["ok"]
+
+
+def test_a_breach_at_the_slos_own_rate_never_becomes_significant() -> None:
+    # 3 of 60 above the limit is the 5 % a p95 allows: no sample size makes it significant, so the
+    # advice stops at the first size past 100 000 of its growing sequence.
+    target = LatencyTarget(name="api", url="http://api/", samples=60, p95="100ms", confidence=0.95)
+    message = verdict_for(target, facts([0.02] * 56 + [0.099, 0.2, 0.2, 0.2])).failure_message()
+    assert "p95 is 104ms over 60 samples, above the crit limit 100ms" in message
+    assert "sample more (about 124571) for a firm verdict" in message
+
+
+def test_a_judged_percentile_is_measured_with_its_limits_and_level() -> None:
+    target = LatencyTarget(name="api", url="http://api/", samples=60, p95={"warn": "50ms", "crit": "100ms"},
+                           p50="1s")
+    measured = {m.name: m for m in verdict_for(target, facts(CLEAR)).measurements}
+    p95, p50 = measured["p95"], measured["p50"]
+    assert (p95.display, p95.level, p95.warn_display, p95.crit_display) == ("200ms", "crit", "50ms", "100ms")
+    assert (p50.display, p50.level, p50.warn_display, p50.crit_display) == ("20ms", "ok", None, "1s")

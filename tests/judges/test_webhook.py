@@ -86,7 +86,7 @@ def test_a_forged_event_crashing_the_handler(status: int) -> None:
         "handler; reject bad signatures with 400"]
 
 
-@pytest.mark.parametrize("status", [199, 302, 404, 422, 499])
+@pytest.mark.parametrize("status", [199, 300, 302, 404, 422, 499])
 def test_a_forged_event_answered_otherwise_is_no_rejection(status: int) -> None:
     findings, noted = judged(200, 401, status)
     assert findings == [f"crit: answered {status} Reason to an event with a stale timestamp, expected 400, "
@@ -97,3 +97,8 @@ def test_a_forged_event_answered_otherwise_is_no_rejection(status: int) -> None:
 def test_exchanges_not_made_are_not_judged() -> None:
     assert judged(None, 401) == ([], {"wrong secret status": ("401", "ok", "400, 401 or 403")})
     assert judged(200, None)[0] == []
+
+
+def test_the_body_of_a_rejection_is_quoted_up_to_120_characters() -> None:
+    findings, _ = judged(401, 401, body="x" * 121)
+    assert findings[0].endswith("Body: '" + "x" * 120 + "'")
