@@ -72,7 +72,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "targets/_urls.py": ("tests/targets", "tests/test_profile.py"),
     "targets/_validate.py": ("tests/targets", "tests/test_profile.py"),
     "targets/backup.py": ("tests/targets/test_backup_host.py", "tests/test_profile.py"),
-    "targets/database.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
+    "targets/database.py": ("tests/targets/test_database.py", "tests/targets/test_shared.py",
+                            "tests/test_profile.py"),
     "targets/dns.py": ("tests/targets/test_dns.py", "tests/targets/test_shared.py", "tests/test_profile.py"),
     "targets/host.py": ("tests/targets/test_backup_host.py", "tests/test_profile.py"),
     "targets/http.py": ("tests/targets/test_shared.py", "tests/test_profile.py", "tests/judges/test_http.py"),
@@ -84,7 +85,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                          "tests/test_profile.py", "tests/judges/test_datastores.py"),
     "targets/tls.py": ("tests/targets/test_tls_redis.py", "tests/judges/test_tls.py",
                        "tests/test_profile.py"),
-    "targets/webhook.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
+    "targets/webhook.py": ("tests/targets/test_webhook.py", "tests/targets/test_shared.py",
+                           "tests/test_profile.py"),
     # The judging parts of probes: facts that decide a verdict (limits, db, signatures, timestamps).
     "probes/database.py": ("tests/judges/test_datastores.py", "tests/probes/test_database.py"),
     "probes/redis.py": ("tests/probes/test_redis.py", "tests/judges/test_datastores.py"),
@@ -276,6 +278,8 @@ def mark_skipped(module: str, session: Path) -> None:
             reason = None
             if excluded.match(mutation.operator_name):
                 reason = "excluded operator"
+            elif implicit_classmethod(path, mutation):
+                reason = "equivalent: " + IMPLICIT_CLASSMETHOD
             elif any(start <= position < end for start, end in inert):
                 reason = "equivalent: inside an annotation that is never evaluated"
             elif (line := mutated_line(path, mutation)) is None:
@@ -347,6 +351,26 @@ def inert_lines(path: Path, module: str) -> list[tuple[tuple[int, int], tuple[in
         elif isinstance(node, ast.AnnAssign) and not (models_evaluate and id(node) in class_bodies):
             span(node.annotation)
     return spans
+
+
+IMPLICIT_CLASSMETHOD = "@classmethod removed under a pydantic validator, which makes the function one itself"
+
+
+def implicit_classmethod(path: Path, mutation: Any) -> bool:
+    """Whether the mutant removes a `@classmethod` written under `@field_validator(...)` or
+    `@model_validator(...)`: pydantic wraps the validator as a classmethod all the same."""
+    if mutation.operator_name != "core/RemoveDecorator":
+        return False
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef):
+            names = [d.func.id if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) else
+                     d.id if isinstance(d, ast.Name) else "" for d in node.decorator_list]
+            for index, decorator in enumerate(node.decorator_list):
+                at = (decorator.lineno, decorator.col_offset - 1)  # cosmic-ray's position is the "@"
+                if (names[index] == "classmethod" and tuple(mutation.start_pos) == at
+                        and {"field_validator", "model_validator"} & set(names[:index])):
+                    return True
+    return False
 
 
 def execute(module: str, session: Path) -> None:
@@ -434,6 +458,7 @@ def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, st
     counts: Counter[str] = Counter()
     survivors = []
     known = equivalents(module)
+    source = REPO / "src/opsgate" / module
     with use_db(str(session), WorkDB.Mode.open) as db:
         pending = db.num_work_items - db.num_results
         for item, result in db.completed_work_items:
@@ -442,7 +467,7 @@ def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, st
                 counts["equivalent" if (result.output or "").startswith("equivalent") else "skipped"] += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 operator, changed = mutation.operator_name.removeprefix("core/"), _mutated_line(result.diff)
-                if (operator, _squeeze(changed)) in known:
+                if (operator, _squeeze(changed)) in known or implicit_classmethod(source, mutation):
                     counts["equivalent"] += 1
                     continue
                 counts["survived"] += 1
