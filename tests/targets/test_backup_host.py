@@ -44,6 +44,42 @@ def test_backup_errors() -> None:
     assert "Extra inputs are not permitted" in error_of(BackupTarget, path="x", max_age_h=36)
 
 
+def test_backup_options_defaults_and_ranges() -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "x"})
+    assert (target.gzip_integrity, target.show_newest, target.min_count) == (False, 10, None)
+    for show in (1, 1000):
+        target = BackupTarget.model_validate({"name": "b", "path": "x", "show_newest": show})
+        assert target.show_newest == show
+    for show in (0, 1001):
+        assert f"expected 1..1000 files to list in the evidence, got {show}" in error_of(
+            BackupTarget, path="x", show_newest=show)
+
+
+@pytest.mark.parametrize(("path", "host_key"), [
+    ("s3://backups/db/", "s3:aws"), ("s3://backups", "s3:aws"), ("/srv/b/*.gz", "localhost:files"),
+    ("data/*.db", "localhost:files"),
+])
+def test_backup_paths_local_or_s3(path: str, host_key: str) -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": path})
+    assert (target.object_store, target.host_key) == (path.startswith("s3://"), host_key)
+
+
+@pytest.mark.parametrize("path", ["s3:///db/", "s3://", "http://backups.example/db/", "sftp://host/x"])
+def test_backup_paths_that_are_neither(path: str) -> None:
+    assert f"expected a local path or s3://bucket/prefix, got {path!r}" in error_of(BackupTarget, path=path)
+
+
+def test_backup_s3_endpoint_and_region() -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "s3://b/", "endpoint_url": "http://127.0.0.1:9000",
+                                          "region": "eu-west-1"})
+    assert target.host_key == "127.0.0.1:9000"
+    assert "expected a S3 endpoint URL starting with http:// or https://" in error_of(
+        BackupTarget, path="s3://b/", endpoint_url="ftp://127.0.0.1/")
+    for key, value in (("endpoint_url", "http://127.0.0.1:9000"), ("region", "eu-west-1")):
+        assert "'endpoint_url' and 'region' apply to s3:// paths" in error_of(BackupTarget, path="x",
+                                                                               **{key: value})
+
+
 def test_host_needs_something_to_check() -> None:
     assert "a hosts target checks nothing: give at least one of services, processes" in error_of(HostTarget)
 
