@@ -102,8 +102,8 @@ def test_a_rate_that_cannot_fit_in_max_duration_is_refused() -> None:
 
 
 def test_a_percentile_the_maximum_cannot_bound_says_why() -> None:
-    with pytest.raises(ValidationError, match=r"p99: 20 samples cannot resolve the p99 at confidence 0\.9 "
-                                              r"\(the largest of n samples bounds it only when 0\.99\^n <= 0\.1\)"):
+    why = r"p99: 20 samples cannot resolve the p99 at confidence 0\.9 \(the largest of n samples bounds "
+    with pytest.raises(ValidationError, match=why + r"it only when 0\.99\^n <= 0\.1\)"):
         make(samples=20, p99="1s", confidence=0.9)
 
 
