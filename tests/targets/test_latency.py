@@ -97,6 +97,7 @@ def test_a_rate_that_cannot_fit_in_max_duration_is_refused() -> None:
                                               "20s; raise max_duration or the rate"):
         make(p95="1s", rate="2/s", max_duration="20s")
     assert make(p95="1s", rate="2/s", max_duration="30s").max_duration == 30.0
+    assert make(p95="1s", rate="2/s", max_duration="25s").rate == 2.0  # exactly fits
     assert make(p95="1s", max_duration="20s").rate is None
     assert make(p95="1s", rate="2/s").max_duration is None
 
