@@ -115,10 +115,14 @@ def test_min_is_a_floor_and_max_a_ceiling() -> None:
     ('up{code=~"5.."}', {"code": "503"}, True), ('up{code=~"5.."}', {"code": "5030"}, False),
     ('up{code!~"5.."}', {"code": "200"}, True), ('up{code!~"5.."}', {"code": "500"}, False),
     ('up{job=""}', {}, True),  # a missing label reads as empty, as in PromQL
+    ('up{job="web"}', {"job": "api"}, False),
+    ('up{job="a.i"}', {"job": "api"}, False), ('up{job!="a.i"}', {"job": "api"}, True),  # not regexes
+    ("up{}", {"job": "api"}, True), ("up", {}, True),
 ])
 def test_label_matchers(selector: str, labels: dict[str, str], matches: bool) -> None:
     assert parse_selector(selector).matches("up", labels) is matches
     assert parse_selector(selector).matches("down", labels) is False
+    assert parse_selector(selector).matches("upx", labels) is False
 
 
 @pytest.mark.parametrize(("unit", "limit", "hint"), [
@@ -132,6 +136,12 @@ def test_a_limit_outside_its_unit_says_the_range(unit: str, limit: float, hint: 
 
 def test_the_ends_of_a_range_and_numbers_without_one() -> None:
     assert make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", max=100).max.crit == 100
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", min=0).min.crit == 0
+    for limit in (-0.5, 100.5):
+        with pytest.raises(ValidationError, match="the range of unit: percent"):
+            make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", min=limit)
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="ratio", max=1).max.crit == 1
+    assert make(url="http://127.0.0.1:1/m", json_path="a", min=None, max=1).min is None
     assert make(url="http://127.0.0.1:1/m", json_path="a", unit="ratio", min=0).min.crit == 0
     assert make(url="http://127.0.0.1:1/m", json_path="a", min=-5).min.crit == -5
 
@@ -157,3 +167,13 @@ def test_what_is_at_most_200_characters() -> None:
 def test_a_prometheus_query_takes_no_url() -> None:
     with pytest.raises(ValidationError, match="'url' and 'divide_by' do not apply to a Prometheus query"):
         make(prometheus="http://127.0.0.1:9090", query="up", url="http://127.0.0.1:1/m", max=1)
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"prometheus": "ftp://127.0.0.1:9090", "query": "up"}, "expected an http:// or https:// URL"),
+    ({"url": "ftp://127.0.0.1/m", "json_path": "a"}, "expected an http:// or https:// URL"),
+    ({"url": "http://127.0.0.1/m", "json_path": "a["}, "cannot read JSON path 'a\\[' at position 1"),
+])
+def test_urls_and_json_paths_are_checked(keys: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(max=1, **keys)
