@@ -144,3 +144,51 @@ def test_profile_errors_name_the_key_path(tmp_path: Path) -> None:
     path.write_text("name: p\nhosts:\n  - {name: web, listening: [':443']}\n")
     with pytest.raises(ProfileError, match=r"hosts\[0\]\.listening: expected a socket such as"):
         load_profile(path)
+
+
+@pytest.mark.parametrize(("floor", "ratio"), [
+    ("1", True), ("0.5", True), ("10%", True), (1, True), (0.5, True), (0, True),
+    ("2", False), (2048, False), ("512MB", False),
+])
+def test_host_memory_floor_reads_numbers_up_to_1_as_ratios(floor: object, ratio: bool) -> None:
+    target = HostTarget.model_validate({"name": "h", "memory_available_min": floor})
+    assert target.memory_available_min is not None and target.memory_available_min.ratio is ratio
+
+
+def test_host_memory_floor_limits_are_one_kind_and_frozen() -> None:
+    assert "not a mix" in error_of(HostTarget, memory_available_min={"warn": "10%", "crit": "512MB"})
+    floor = HostTarget.model_validate({"name": "h", "memory_available_min": "10%"}).memory_available_min
+    with pytest.raises(AttributeError):
+        floor.ratio = False  # type: ignore[misc,union-attr]
+
+
+@pytest.mark.parametrize(("spec", "valid"), [
+    ("tcp://1", True), ("tcp://65535", True), ("tcp://0", False), ("tcp://65536", False),
+    ("tcp://127.0.0.1:6379", True), ("unix:///run/app.sock", True),
+])
+def test_host_listening_ports_are_1_to_65535(spec: str, valid: bool) -> None:
+    if valid:
+        assert HostTarget.model_validate({"name": "h", "listening": [spec]}).listening == [spec]
+    else:
+        assert "expected a socket such as 'tcp://127.0.0.1:6379'" in error_of(HostTarget, listening=[spec])
+
+
+@pytest.mark.parametrize(("limit", "valid"), [
+    (0, True), (1, True), ("90%", True), (-0.1, False), (1.5, False)])
+def test_host_disk_used_is_a_ratio_from_0_to_1(limit: object, valid: bool) -> None:
+    if valid:
+        assert HostTarget.model_validate({"name": "h", "disk_used_max": {"/": limit}}).disk_used_max
+    else:
+        assert "disk_used_max of / is a used ratio between 0 and 1" in error_of(HostTarget,
+                                                                                 disk_used_max={"/": limit})
+
+
+def test_host_file_expectations() -> None:
+    expected = {"/a": {"contains": "x"}, "/b": {"contains": ["y", "z"]}, "/c": {"exists": False}}
+    files = HostTarget.model_validate({"name": "h", "files": expected}).files
+    assert (files["/a"].contains, files["/b"].contains, files["/c"].exists) == (["x"], ["y", "z"], False)
+    for key, value in (("owner", "root"), ("group", "adm"), ("mode", "0600"), ("contains", "x")):
+        assert "'exists: false' cannot be combined with mode, owner, group or contains" in error_of(
+            HostTarget, files={"/a": {"exists": False, key: value}})
+    assert "expected an absolute file path, got 'etc/app.conf'" in error_of(HostTarget,
+                                                                             files={"etc/app.conf": {}})
