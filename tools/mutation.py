@@ -65,7 +65,7 @@ MODULES: dict[str, tuple[str, ...]] = {
                           "tests/checks/test_metrics.py"),
     "judges/queue.py": ("tests/judges/test_datastores.py", "tests/checks/test_queues.py"),
     "judges/redis.py": ("tests/judges/test_datastores.py",),
-    "judges/security_headers.py": ("tests/judges/test_security_headers.py",),
+    "judges/security_headers": ("tests/judges/test_security_headers.py",),  # a package: all its modules
     "judges/tls.py": ("tests/judges/test_tls.py",),
     "judges/webhook.py": ("tests/judges/test_webhook.py", "tests/checks/test_webhooks.py"),
     "targets/__init__.py": ("tests/targets", "tests/test_profile.py"),
@@ -177,7 +177,9 @@ def main() -> int:
 def session_key(module: str) -> str:
     """What a stored session's results depend on: "<the module and these settings>:<its tests>"."""
     source = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}".encode())
-    source.update((REPO / "src/opsgate" / module).read_bytes())
+    path = REPO / "src/opsgate" / module
+    for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        source.update(file.read_bytes())
     digest = hashlib.sha256()
     for argument in MODULES[module]:
         path = REPO / argument
@@ -269,19 +271,21 @@ def mark_skipped(module: str, session: Path) -> None:
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     excluded = re.compile("|".join(EXCLUDED_OPERATORS))
-    path = WORK / "src/opsgate" / module
-    inert = inert_lines(path, module)
+    inert: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
     known = equivalents(module)
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in db.pending_work_items:
             mutation = item.mutations[0]
+            path = WORK / mutation.module_path  # a package's mutants are in its several modules
+            if path not in inert:
+                inert[path] = inert_lines(path, module)
             position = tuple(mutation.start_pos)
             reason = None
             if excluded.match(mutation.operator_name):
                 reason = "excluded operator"
             elif implicit_classmethod(path, mutation):
                 reason = "equivalent: " + IMPLICIT_CLASSMETHOD
-            elif any(start <= position < end for start, end in inert):
+            elif any(start <= position < end for start, end in inert[path]):
                 reason = "equivalent: inside an annotation that is never evaluated"
             elif (line := mutated_line(path, mutation)) is None:
                 reason = "cosmic-ray cannot apply it (its ExceptionReplacer fails on `except (a.B, C)`)"
@@ -459,7 +463,6 @@ def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, st
     counts: Counter[str] = Counter()
     survivors = []
     known = equivalents(module)
-    source = REPO / "src/opsgate" / module
     with use_db(str(session), WorkDB.Mode.open) as db:
         pending = db.num_work_items - db.num_results
         for item, result in db.completed_work_items:
@@ -468,7 +471,8 @@ def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, st
                 counts["equivalent" if (result.output or "").startswith("equivalent") else "skipped"] += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 operator, changed = mutation.operator_name.removeprefix("core/"), _mutated_line(result.diff)
-                if (operator, _squeeze(changed)) in known or implicit_classmethod(source, mutation):
+                if (operator, _squeeze(changed)) in known or implicit_classmethod(REPO / mutation.module_path,
+                                                                                   mutation):
                     counts["equivalent"] += 1
                     continue
                 counts["survived"] += 1
