@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from opsgate.errors import Unreachable
+from opsgate.errors import ProbeTimeout, Unreachable
 from opsgate.probes.webhook import probe
 from opsgate.targets.webhook import WebhookTarget
 from tests.servers_tls import free_port
@@ -132,3 +132,18 @@ def test_the_evidence_shows_each_exchange() -> None:
     assert facts.evidence() == ("POST http://h/hook [correct secret] headers X-Hub-Signature-256 -> 200 OK "
                                 f"(12 ms) '{'x' * 120}'")
 
+
+
+def test_each_exchange_is_found_by_its_label() -> None:
+    with receiver("stripe", SECRETS["stripe"]) as app:
+        facts = probe(target(app.url, "stripe", reject_stale=True), 5)
+    for label in ("correct secret", "wrong secret", "stale timestamp"):
+        assert facts.get(label).label == label  # type: ignore[union-attr]
+    assert facts.get("no such event") is None
+
+
+def test_a_timeout_already_spent_sends_nothing() -> None:
+    with receiver("github", SECRETS["github"]) as app, pytest.raises(
+            ProbeTimeout, match="the timeout ran out before the 'correct secret' event was sent"):
+        probe(target(app.url, "github"), 0)
+    assert app.received == []
