@@ -71,18 +71,36 @@ def test_requests_are_kept_alive_with_get_by_default() -> None:
     assert (target.method, target.keepalive, target.rate, target.max_duration) == ("GET", True, None, None)
 
 
-@pytest.mark.parametrize(("keys", "valid"), [
-    ({"samples": 100_000}, True), ({"samples": 100_001}, False),
-    ({"concurrency": 1}, True), ({"concurrency": 256}, True), ({"concurrency": 0}, False),
-    ({"concurrency": 257}, False), ({"warmup": 0}, True), ({"warmup": 10_000}, True), ({"warmup": -1}, False),
-    ({"confidence": 0.99}, True), ({"confidence": 0.5}, False), ({"confidence": 1.0}, False),
+@pytest.mark.parametrize(("keys", "problem"), [
+    ({"samples": 1, "max": "1s"}, None), ({"samples": 100_000}, None),
+    ({"samples": 0}, "greater than or equal to 1"), ({"samples": 100_001}, "less than or equal to 100000"),
+    ({"concurrency": 1}, None), ({"concurrency": 256}, None),
+    ({"concurrency": 0}, "greater than or equal to 1"), ({"concurrency": 257}, "less than or equal to 256"),
+    ({"warmup": 0}, None), ({"warmup": 10_000}, None),
+    ({"warmup": -1}, "greater than or equal to 0"), ({"warmup": 10_001}, "less than or equal to 10000"),
+    ({"confidence": 0.99}, None), ({"confidence": 0.5}, "greater than 0.5"),
+    ({"confidence": 1.0}, "less than 1"),
+    ({"max_duration": "500ms"}, None), ({"max_duration": "0s"}, "greater than 0"),
 ])
-def test_ranges(keys: dict[str, float], valid: bool) -> None:
-    if valid:
-        assert make(p50="1s", **keys)
+def test_ranges(keys: dict[str, object], problem: str | None) -> None:
+    limits = {} if "max" in keys else {"p50": "1s"}
+    if problem is None:
+        assert make(**limits, **keys)
     else:
-        with pytest.raises(ValidationError, match=next(iter(keys))):
-            make(p50="1s", **keys)
+        with pytest.raises(ValidationError, match=f"{next(iter(keys))}\n  Input should be {problem}"):
+            make(**limits, **keys)
+
+
+def test_each_percentile_names_its_level() -> None:
+    target = make(samples=1000, p50="1s", p90="1s", p95="1s", p99="1s", p999="1s")
+    assert {key: level for key, (level, _) in target.targets().items()} == {
+        "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+
+
+@pytest.mark.parametrize("rate", [0, -1, "0/s"])
+def test_a_rate_must_be_positive(rate: object) -> None:
+    with pytest.raises(ValueError, match="a rate must be positive"):
+        parse_rate(rate)
 
 
 def test_the_old_request_timeout_key_says_what_replaced_it() -> None:
