@@ -148,7 +148,7 @@ def test_profile_errors_name_the_key_path(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("floor", "ratio"), [
     ("1", True), ("0.5", True), ("10%", True), (1, True), (0.5, True), (0, True),
-    ("2", False), (2048, False), ("512MB", False),
+    ("2", False), (2, False), (2048, False), ("512MB", False),
 ])
 def test_host_memory_floor_reads_numbers_up_to_1_as_ratios(floor: object, ratio: bool) -> None:
     target = HostTarget.model_validate({"name": "h", "memory_available_min": floor})
