@@ -61,28 +61,33 @@ MODULES: dict[str, tuple[str, ...]] = {
     "judges/host.py": ("tests/judges/test_host.py",),
     "judges/http.py": ("tests/judges/test_http.py",),
     "judges/latency.py": ("tests/judges/test_latency.py",),
-    "judges/metrics.py": ("tests/probes/test_prometheus.py", "tests/checks/test_metrics.py"),
+    "judges/metrics.py": ("tests/judges/test_metrics.py", "tests/probes/test_prometheus.py",
+                          "tests/checks/test_metrics.py"),
     "judges/queue.py": ("tests/judges/test_datastores.py", "tests/checks/test_queues.py"),
     "judges/redis.py": ("tests/judges/test_datastores.py",),
-    "judges/security_headers.py": ("tests/judges/test_security_headers.py",),
+    "judges/security_headers": ("tests/judges/test_security_headers.py",),  # a package: all its modules
     "judges/tls.py": ("tests/judges/test_tls.py",),
-    "judges/webhook.py": ("tests/checks/test_webhooks.py",),
+    "judges/webhook.py": ("tests/judges/test_webhook.py", "tests/checks/test_webhooks.py"),
     "targets/__init__.py": ("tests/targets", "tests/test_profile.py"),
     "targets/_urls.py": ("tests/targets", "tests/test_profile.py"),
     "targets/_validate.py": ("tests/targets", "tests/test_profile.py"),
     "targets/backup.py": ("tests/targets/test_backup_host.py", "tests/test_profile.py"),
-    "targets/database.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
-    "targets/dns.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
+    "targets/database.py": ("tests/targets/test_database.py", "tests/targets/test_shared.py",
+                            "tests/test_profile.py"),
+    "targets/dns.py": ("tests/targets/test_dns.py", "tests/targets/test_shared.py", "tests/test_profile.py"),
     "targets/host.py": ("tests/targets/test_backup_host.py", "tests/test_profile.py"),
-    "targets/http.py": ("tests/targets/test_shared.py", "tests/test_profile.py", "tests/judges/test_http.py"),
+    "targets/http.py": ("tests/targets/test_http.py", "tests/targets/test_shared.py", "tests/test_profile.py",
+                        "tests/judges/test_http.py"),
     "targets/latency.py": ("tests/targets/test_latency.py", "tests/test_profile.py"),
     "targets/metrics.py": ("tests/targets/test_metrics.py", "tests/test_profile.py"),
-    "targets/queue.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
+    "targets/queue.py": ("tests/targets/test_queue.py", "tests/targets/test_shared.py",
+                         "tests/test_profile.py"),
     "targets/redis.py": ("tests/targets/test_tls_redis.py", "tests/targets/test_shared.py",
                          "tests/test_profile.py", "tests/judges/test_datastores.py"),
     "targets/tls.py": ("tests/targets/test_tls_redis.py", "tests/judges/test_tls.py",
                        "tests/test_profile.py"),
-    "targets/webhook.py": ("tests/targets/test_shared.py", "tests/test_profile.py"),
+    "targets/webhook.py": ("tests/targets/test_webhook.py", "tests/targets/test_shared.py",
+                           "tests/test_profile.py"),
     # The judging parts of probes: facts that decide a verdict (limits, db, signatures, timestamps).
     "probes/database.py": ("tests/judges/test_datastores.py", "tests/probes/test_database.py"),
     "probes/redis.py": ("tests/probes/test_redis.py", "tests/judges/test_datastores.py"),
@@ -172,7 +177,9 @@ def main() -> int:
 def session_key(module: str) -> str:
     """What a stored session's results depend on: "<the module and these settings>:<its tests>"."""
     source = hashlib.sha256(f"{VERSION}{EXCLUDED_OPERATORS}".encode())
-    source.update((REPO / "src/opsgate" / module).read_bytes())
+    path = REPO / "src/opsgate" / module
+    for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        source.update(file.read_bytes())
     digest = hashlib.sha256()
     for argument in MODULES[module]:
         path = REPO / argument
@@ -264,20 +271,26 @@ def mark_skipped(module: str, session: Path) -> None:
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     excluded = re.compile("|".join(EXCLUDED_OPERATORS))
-    path = WORK / "src/opsgate" / module
-    inert = inert_lines(path, module)
+    inert: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
     known = equivalents(module)
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in db.pending_work_items:
             mutation = item.mutations[0]
+            path = WORK / mutation.module_path  # a package's mutants are in its several modules
+            if path not in inert:
+                inert[path] = inert_lines(path, module)
             position = tuple(mutation.start_pos)
             reason = None
             if excluded.match(mutation.operator_name):
                 reason = "excluded operator"
-            elif any(start <= position < end for start, end in inert):
+            elif implicit_classmethod(path, mutation):
+                reason = "equivalent: " + IMPLICIT_CLASSMETHOD
+            elif any(start <= position < end for start, end in inert[path]):
                 reason = "equivalent: inside an annotation that is never evaluated"
+            elif (line := mutated_line(path, mutation)) is None:
+                reason = "cosmic-ray cannot apply it (its ExceptionReplacer fails on `except (a.B, C)`)"
             else:
-                key = (mutation.operator_name.removeprefix("core/"), _squeeze(mutated_line(path, mutation)))
+                key = (mutation.operator_name.removeprefix("core/"), _squeeze(line))
                 if key in known:
                     reason = "equivalent: " + known[key]
             if reason:
@@ -299,14 +312,21 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def mutated_line(path: Path, mutation: Any) -> str:
-    """The first line the mutant changes, as cosmic-ray writes it."""
+def mutated_line(path: Path, mutation: Any) -> str | None:
+    """The first line the mutant changes, as cosmic-ray writes it; None when cosmic-ray 8.7 fails to
+    apply it (ExceptionReplacer on a dotted name inside an except tuple raises AttributeError, and
+    would stop `cosmic-ray exec` too)."""
     from cosmic_ray.mutating import mutate_code
     from cosmic_ray.plugins import get_operator
 
     operator = get_operator(mutation.operator_name)(**mutation.operator_args)
     original = path.read_text()
-    mutated = mutate_code(original, operator, mutation.occurrence) or original
+    try:
+        mutated = mutate_code(original, operator, mutation.occurrence) or original
+    except AttributeError:
+        if mutation.operator_name != "core/ExceptionReplacer":
+            raise
+        return None
     pairs = zip(original.splitlines(), mutated.splitlines(), strict=False)
     return next((new for old, new in pairs if old != new), "")
 
@@ -336,6 +356,26 @@ def inert_lines(path: Path, module: str) -> list[tuple[tuple[int, int], tuple[in
         elif isinstance(node, ast.AnnAssign) and not (models_evaluate and id(node) in class_bodies):
             span(node.annotation)
     return spans
+
+
+IMPLICIT_CLASSMETHOD = "@classmethod removed under a pydantic validator, which makes the function one itself"
+
+
+def implicit_classmethod(path: Path, mutation: Any) -> bool:
+    """Whether the mutant removes a `@classmethod` written under `@field_validator(...)` or
+    `@model_validator(...)`: pydantic wraps the validator as a classmethod all the same."""
+    if mutation.operator_name != "core/RemoveDecorator":
+        return False
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef):
+            names = [d.func.id if isinstance(d, ast.Call) and isinstance(d.func, ast.Name) else
+                     d.id if isinstance(d, ast.Name) else "" for d in node.decorator_list]
+            for index, decorator in enumerate(node.decorator_list):
+                at = (decorator.lineno, decorator.col_offset - 1)  # cosmic-ray's position is the "@"
+                if (names[index] == "classmethod" and tuple(mutation.start_pos) == at
+                        and {"field_validator", "model_validator"} & set(names[:index])):
+                    return True
+    return False
 
 
 def execute(module: str, session: Path) -> None:
@@ -431,7 +471,8 @@ def score_of(module: str, session: Path) -> tuple[Score, list[tuple[str, int, st
                 counts["equivalent" if (result.output or "").startswith("equivalent") else "skipped"] += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
                 operator, changed = mutation.operator_name.removeprefix("core/"), _mutated_line(result.diff)
-                if (operator, _squeeze(changed)) in known:
+                if (operator, _squeeze(changed)) in known or implicit_classmethod(REPO / mutation.module_path,
+                                                                                   mutation):
                     counts["equivalent"] += 1
                     continue
                 counts["survived"] += 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from opsgate.judges.backup import judge_backups
 from opsgate.probes.backup import BackupFacts, BackupFile, Integrity
@@ -80,3 +83,38 @@ def test_integrity_problems_are_listed_with_the_file() -> None:
 
 def test_checks_can_be_switched_off() -> None:
     assert findings([("/d/a", 0, 100)], max_age=None, min_size=None) == []
+
+
+@pytest.mark.parametrize(("pattern", "where"), [
+    ("/srv/app/data/*.db.backup", ""),
+    # "." sorts before "/": the pattern and where it resolved differ, whichever sorts first.
+    ("./data/*.db.backup", " (resolved to /srv/app/data/*.db.backup)"),
+])
+def test_where_the_pattern_resolved_is_named_only_when_it_differs(pattern: str, where: str) -> None:
+    target = BackupTarget.model_validate({"name": "sqlite", "path": pattern})
+    facts = BackupFacts(pattern=target.path, resolved=target.resolved_pattern(Path("/srv/app")), files=(),
+                        observed_at=NOW)
+    verdict = Verdict(target=target)
+    judge_backups(target, facts, verdict)
+    assert [f.message for f in verdict.findings] == [
+        f"no backup matches {pattern}{where}: the backup job has not run or writes elsewhere; "
+        "check the job's schedule and its log, and the path in the profile"]
+
+
+def test_a_clean_integrity_read_is_reported_with_its_detail() -> None:
+    target = BackupTarget.model_validate({"name": "sqlite", "path": "data/*.db", "sqlite_integrity": True})
+    clean = (Integrity("PRAGMA quick_check", True, detail="12 tables"), Integrity("gzip read", True))
+    facts = BackupFacts(pattern=target.path, resolved="/d/*.db", files=(BackupFile("/d/a.db", 10, NOW),),
+                        integrity=clean, observed_at=NOW)
+    verdict = Verdict(target=target)
+    judge_backups(target, facts, verdict)
+    shown = {m.name: m.display for m in verdict.measurements}
+    assert shown["PRAGMA quick_check"] == "ok (12 tables)"
+    assert shown["gzip read"] == "ok"
+
+
+def test_a_clean_integrity_read_does_not_hide_a_later_failed_one() -> None:
+    results = (Integrity("gzip read", True), Integrity("tar listing", False, ("unexpected end of data",)))
+    [(level, message)] = findings([("/d/a.tar.gz", 10, 1)], results)
+    assert level == "crit"
+    assert message.startswith("tar listing of the newest backup /d/a.tar.gz failed: unexpected end of data")

@@ -56,3 +56,52 @@ def test_slow_resolution_warns() -> None:
     assert messages(("1.1.1.1",), elapsed=0.3, resolution_time={"warn": "200ms", "crit": "1s"}) == [
         "warn: resolution time is 300ms, above the limit 200ms (warn): 127.0.0.1:5353 is slow; "
         "check its load and upstreams"]
+
+
+def test_txt_values_keep_their_case_and_final_dot() -> None:
+    assert messages(("v=DKIM1; k=rsa; p=MIGf.",), kind="TXT", include=["v=DKIM1; k=rsa; p=MIGf."]) == []
+    assert messages(("v=dkim1",), kind="TXT", include=["v=DKIM1"]) == [
+        "crit: TXT api.example.test: 'v=DKIM1' missing from the answers [\"v=dkim1\"]; update the record "
+        "(or wait out the TTL after a change)"]
+
+
+def test_only_an_mx_may_be_given_by_its_exchange() -> None:
+    # A TXT record's last word is not the record.
+    assert messages(("v=spf1 -all",), kind="TXT", include=["-all"])[0].startswith(
+        "crit: TXT api.example.test: '-all' missing from the answers")
+
+
+def test_an_mx_exchange_must_be_one_of_the_answers() -> None:
+    found = messages(("10 mx1.example.test", "20 mx3.example.test"), kind="MX", include=["mx2.example.test"])
+    assert found == [
+        "crit: MX api.example.test: 'mx2.example.test' missing from the answers "
+        "[\"10 mx1.example.test\", \"20 mx3.example.test\"]; update the record (or wait out the TTL after a "
+        "change)"]
+
+
+def test_the_answers_are_noted_for_the_summary() -> None:
+    def noted(answers: tuple[str, ...]) -> str:
+        target = DnsTarget(name="d", host="api.example.test", expect={"min_answers": 0})
+        facts = DnsFacts(host="api.example.test", type="A", resolver="r", answers=answers, ttl=None,
+                         elapsed=0.01, canonical_name="api.example.test")
+        verdict = Verdict(target=target)
+        judge_dns(target, facts, verdict)
+        return {m.name: m.display for m in verdict.measurements}["answers"]
+
+    assert noted(("10.0.0.1", "10.0.0.2")) == "10.0.0.1, 10.0.0.2"
+    assert noted(()) == "none"
+
+
+def test_answers_are_quoted_whole_up_to_160_characters() -> None:
+    # json.dumps of one answer adds 4 characters: `["` and `"]`.
+    fits, cut = "a" * 156, "b" * 157
+    [missing, unequal] = messages((fits,), kind="TXT", include=["x"], equals=[fits + "c"])
+    assert f'answers ["{fits}"]; update' in missing
+    assert f'answers ["{fits}"], expected exactly ["{fits[:155]}...; fix' in unequal
+    [missing, unequal] = messages((cut,), kind="TXT", include=["x"], equals=[cut[:156]])
+    assert f'answers ["{cut[:155]}...; update' in missing
+    assert f'expected exactly ["{cut[:156]}"]; fix' in unequal
+
+
+def test_ttl_bounds_are_inclusive() -> None:
+    assert messages(("1.1.1.1",), ttl=60, ttl_min="60s", ttl_max="60s") == []

@@ -127,3 +127,85 @@ def test_files() -> None:
 def test_tiny_ratios_stay_readable() -> None:
     assert [format_percent(r) for r in (0.0001, 0.00123, 0.0625, 0.227, 0.8, 0.953, 1.0, 0.0, 12.5)] == [
         "0.01%", "0.123%", "6.25%", "22.7%", "80%", "95.3%", "100%", "0%", "1250%"]
+
+
+@pytest.mark.parametrize(("spec", "sockets", "expected"), [
+    ("udp://53", ("tcp://0.0.0.0:53",), False),       # another protocol on the port, either way round
+    ("tcp://53", ("udp://0.0.0.0:53",), False),
+    ("tcp://10.0.0.5:443", ("tcp://:::443",), True),  # :: listens on every address, IPv4 too
+])
+def test_socket_matching_needs_the_same_protocol(spec: str, sockets: tuple[str, ...], expected: bool) -> None:
+    assert is_listening(spec, sockets) is expected
+
+
+@pytest.mark.parametrize(("spec", "listed"), [
+    ("tcp://10.0.0.5:53", "tcp://127.0.0.1:53"), ("udp://10.0.0.5:53", "udp://127.0.0.1:53")])
+def test_what_listens_on_the_port_is_named_for_the_same_protocol_only(spec: str, listed: str) -> None:
+    sockets = ("tcp://127.0.0.1:53", "udp://127.0.0.1:53", "tcp://127.0.0.1:5353")
+    [(_, message)] = findings({"sockets": sockets}, listening=[spec])
+    assert message.startswith(f"nothing listens on {spec}; listening on that port: {listed}: the service")
+
+
+def test_every_service_is_judged_after_one_that_cannot_be_told() -> None:
+    facts = {"services": {"redis": ServiceState(running=None, error="no such unit"),
+                          "nginx": ServiceState(running=False)}, "systemd_running": True}
+    assert [m for _, m in findings(facts, services=["redis", "nginx"])] == [
+        "cannot tell whether service redis runs: no such unit",
+        "service nginx is not running, expected running: read its log (journalctl -u nginx / /var/log), "
+        "then start it (systemctl start nginx)"]
+
+
+def test_every_disk_is_judged_after_an_unreadable_one() -> None:
+    disk = DiskUsage("/dev/vdb", "/srv", size=100, used=95, available=5)
+    found = findings({"disks": {"/data": "df: /data: No such file or directory", "/srv": disk}},
+                     disk_used_max={"/data": 0.9, "/srv": 0.9})
+    assert [m.split(":")[0] for _, m in found] == ["cannot read the disk usage of /data",
+                                                   "disk used on /srv is 95%, above the limit 90% (crit)"]
+
+
+@pytest.mark.parametrize("facts", [{"memory_total": 0, "memory_available": 2**29},
+                                   {"memory_total": 8 * 2**30, "memory_available": None}])
+def test_memory_without_both_numbers_cannot_be_judged(facts: dict[str, Any]) -> None:
+    assert findings(facts, memory_available_min="10%") == [
+        ("crit", "cannot judge available memory: not gathered")]
+
+
+@pytest.mark.parametrize("facts", [{"load": (1.0, 1.0, 1.0), "cpus": 0}, {"load": None, "cpus": 4}])
+def test_load_without_a_cpu_count_cannot_be_judged(facts: dict[str, Any]) -> None:
+    assert findings(facts, load_per_cpu_max=2) == [("crit", "cannot judge the load: not gathered")]
+
+
+def test_load_advice_shows_the_three_averages() -> None:
+    [(_, message)] = findings({"load": (9.0, 7.0, 3.0), "cpus": 4}, load_per_cpu_max=1.5)
+    assert message == ("5-minute load per CPU is 1.75, above the limit 1.5 (crit): load 9.00 7.00 3.00 on 4 "
+                       "CPU(s); find the busy processes (top, ps aux --sort=-pcpu) or I/O waits (vmstat 1), "
+                       "then scale out")
+
+
+def test_every_file_is_judged_after_one_with_a_finding() -> None:
+    files = {"/a": None, "/b": FileState(exists=True), "/c": FileState(exists=False),
+             "/d": FileState(exists=True, mode=0o600)}
+    found = findings({"files": {path: state for path, state in files.items() if state is not None}},
+                     files={"/a": {}, "/b": {"exists": False}, "/c": {}, "/d": {"mode": "0640"}})
+    assert [m.split(":")[0] for _, m in found] == [
+        "file /a was not examined", "/b exists, expected absent", "/c does not exist, expected a file",
+        "/d has mode 0600, expected 0640"]
+
+
+def test_a_file_as_expected_has_no_findings() -> None:
+    # Built at run time, as the probe's facts are: equal values, not the same objects as the profile's.
+    owner, group = "-".join(["www", "data"]), "".join(["ad", "m"])
+    state = FileState(exists=True, kind="file", mode=int("640", 8), owner=owner, group=group,
+                      contains={"ssl on;": True})
+    assert findings({"files": {"/etc/app.conf": state}}, files={"/etc/app.conf": {
+        "mode": "0640", "owner": "www-data", "group": "adm", "contains": "ssl on;"}}) == []
+    # Only what the profile asks for is judged.
+    assert findings({"files": {"/etc/app.conf": state}}, files={"/etc/app.conf": {"owner": "www-data"}}) == []
+
+
+def test_owner_and_group_mismatches_each_say_how_to_fix_them() -> None:
+    state = FileState(exists=True, mode=0o640, owner="www-data", group="adm")
+    assert [m for _, m in findings({"files": {"/etc/app.conf": state}}, files={"/etc/app.conf": {
+        "owner": "root", "group": "root"}})] == [
+        "/etc/app.conf has owner www-data, expected root: chown root /etc/app.conf",
+        "/etc/app.conf has group adm, expected root: chgrp root /etc/app.conf"]

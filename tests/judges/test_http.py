@@ -116,3 +116,66 @@ def test_invalid_json_is_one_finding() -> None:
         "crit: GET http://h/health: expected a JSON body, got no content type: Expecting value: "
         "line 1 column 1 (char 0); "
         "body starts '<html>'"]
+
+
+def test_the_status_is_noted_with_its_level_and_what_was_expected() -> None:
+    target = HttpTarget.model_validate({"name": "t", "url": "http://h/health", "expect": {"status": "2xx"}})
+    for status, level in ((204, "ok"), (503, "crit")):
+        verdict = Verdict(target)
+        judge_response(target, response(status, {}), verdict)
+        [noted] = [m for m in verdict.measurements if m.name == "status"]
+        assert (noted.display, noted.level, noted.crit_display) == (str(status), level, "2xx")
+
+
+def test_quoted_bodies_are_cut_to_their_length() -> None:
+    body = b"x" * 200
+    assert findings({"status": 200, "body_matches": ["Welcome"], "body_forbids": ["x+"]},
+                    response(503, body)) == [
+        "crit: status 503 Service Unavailable, expected 200; body starts '" + "x" * 160 + "'",
+        "crit: body does not match /Welcome/; starts '" + "x" * 120 + "'",
+        "crit: body contains forbidden /x+/: '" + "x" * 80 + "'",
+    ]
+
+
+def test_every_json_path_condition_is_judged() -> None:
+    assert findings({"json_path": [{"path": "status", "equals": "ok"}, {"path": "db", "equals": "up"},
+                                   {"path": "queue", "max": 10}]},
+                    response(body={"status": "ok", "db": "down", "queue": 12})) == [
+        "crit: JSON db: expected 'up', got 'down'", "crit: JSON queue: 12 is above the maximum 10.0"]
+
+
+@pytest.mark.parametrize(("expected", "actual", "problems"), [
+    ([1, 2], [1, 2], []),
+    ([1], [1, 2], ["at the body: expected [1], got [1, 2]"]),
+    (list(range(300)), list(range(300)), []),  # lengths beyond Python's cached small integers
+    ({"n": 1}, {"n": 2}, ["at n: expected 1, got 2"]),
+    ({"n": 2}, {"n": 1}, ["at n: expected 2, got 1"]),
+    ({"n": 1}, {"n": True}, ["at n: expected 1, got true"]),
+    ({"n": True}, {"n": 1}, ["at n: expected true, got 1"]),
+    ({"a": [{"b": False}]}, {"a": [{"b": True, "c": 1}]}, ["at a[0].b: expected false, got true"]),
+])
+def test_subset_mismatches(expected: Any, actual: Any, problems: list[str]) -> None:
+    assert subset_mismatches(expected, actual) == problems
+
+
+@pytest.mark.parametrize(("condition", "problem"), [
+    ({"path": "flag", "equals": False}, "expected false, got true"),
+    ({"path": "nested", "equals": {"ok": 1}}, 'expected {"ok": 1}, got {"ok": 1, "n": [true]}'),
+    ({"path": "nested", "equals": {"ok": 1, "n": [True], "x": 2}},
+     'expected {"ok": 1, "n": [true], "x": 2}, got {"ok": 1, "n": [true]}'),
+    ({"path": "list", "equals": [1]}, "expected [1], got [1, 2]"),
+    ({"path": "list", "equals": [1, 2, 3]}, "expected [1, 2, 3], got [1, 2]"),
+    ({"path": "word", "equals": ["o", "k"]}, "expected [\"o\", \"k\"], got 'ok'"),
+    ({"path": "long", "equals": list(range(300))}, None),
+])
+def test_equals_compares_objects_and_arrays_whole(condition: dict[str, Any], problem: str | None) -> None:
+    document = {"flag": True, "nested": {"ok": 1, "n": [True]}, "list": [1, 2], "word": "ok",
+                "long": list(range(300))}
+    assert condition_problem(JsonCondition.model_validate(condition), document) == problem
+
+
+@pytest.mark.parametrize("condition", [
+    {"path": "rate", "min": 0.31}, {"path": "rate", "max": 0.31}, {"path": "rate", "min": 0.1},
+    {"path": "rate", "max": 0.5}, {"path": "rate", "min": 0.31, "max": 0.31}])
+def test_min_and_max_are_inclusive(condition: dict[str, Any]) -> None:
+    assert condition_problem(JsonCondition.model_validate(condition), {"rate": 0.31}) is None

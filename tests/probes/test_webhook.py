@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from opsgate.errors import Unreachable
+from opsgate.errors import ProbeTimeout, Unreachable
 from opsgate.probes.webhook import probe
 from opsgate.targets.webhook import WebhookTarget
 from tests.servers_tls import free_port
@@ -82,3 +82,68 @@ def test_a_standard_secret_without_base64_padding_is_accepted_as_the_library_doe
 def test_a_standard_secret_that_is_not_base64_is_a_profile_error() -> None:
     with pytest.raises(ValueError, match="must be 'whsec_' followed by base64"):
         WebhookTarget(name="s", url="http://127.0.0.1:1/", scheme="standard", secret="whsec_not*base64")
+
+
+def test_the_default_event_is_shaped_like_the_schemes_own() -> None:
+    from opsgate.probes.webhook import default_event
+
+    stripe = default_event(target("http://127.0.0.1:1/", "stripe"), 1_700_000_000, "abc")
+    assert stripe == {"id": "evt_opsgate_abc", "object": "event", "type": "opsgate.ping",
+                      "created": 1_700_000_000, "livemode": False, "pending_webhooks": 0,
+                      "data": {"object": {"id": "opsgate_abc", "object": "opsgate_ping"}},
+                      "request": {"id": None, "idempotency_key": None}}
+    standard = default_event(target("http://127.0.0.1:1/", "standard"), 1_700_000_000, "abc")
+    assert standard == {"type": "opsgate.ping", "timestamp": "2023-11-14T22:13:20Z",
+                        "data": {"opsgate": "secret check"}}
+    for scheme in ("github", "shopify", "hmac"):
+        assert default_event(target("http://127.0.0.1:1/", scheme), 1_700_000_000, "abc") == {
+            "type": "opsgate.ping", "id": "opsgate_abc", "opsgate": "secret check"}
+
+
+def test_a_wrong_secret_has_the_shape_of_the_real_one() -> None:
+    from opsgate.probes.webhook import wrong_secret
+
+    standard = wrong_secret(target("http://127.0.0.1:1/", "standard"))
+    assert standard.startswith("whsec_") and len(base64.b64decode(standard.removeprefix("whsec_"))) == 24
+    stripe = wrong_secret(target("http://127.0.0.1:1/", "stripe"))
+    assert stripe.startswith("whsec_opsgate_wrong_") and len(stripe) == len("whsec_opsgate_wrong_") + 32
+    github = wrong_secret(target("http://127.0.0.1:1/", "github"))
+    assert github.startswith("opsgate_wrong_") and len(github) == len("opsgate_wrong_") + 32
+    assert github != wrong_secret(target("http://127.0.0.1:1/", "github"))
+
+
+def test_a_generic_hmac_signature_in_base64_with_a_prefix() -> None:
+    import hashlib
+    import hmac
+
+    from opsgate.probes.webhook import sign
+
+    scheme = target("http://127.0.0.1:1/", "hmac", hmac={"header": "X-Sig", "digest": "sha1",
+                                                         "encoding": "base64", "prefix": "sha1="})
+    digest = base64.b64encode(hmac.new(b"hmac-secret", b"{}", hashlib.sha1).digest()).decode()
+    assert sign(scheme, "hmac-secret", b"{}", 0, "id") == {"X-Sig": "sha1=" + digest}
+
+
+def test_the_evidence_shows_each_exchange() -> None:
+    from opsgate.probes.webhook import Exchange, WebhookFacts
+
+    facts = WebhookFacts("http://h/hook", "github", (
+        Exchange("correct secret", 200, "OK", 1.0, "x" * 130, ("X-Hub-Signature-256",)),))
+    assert facts.evidence() == ("POST http://h/hook [correct secret] headers X-Hub-Signature-256 -> 200 OK "
+                                f"(1000 ms) '{'x' * 120}'")
+
+
+
+def test_each_exchange_is_found_by_its_label() -> None:
+    with receiver("stripe", SECRETS["stripe"]) as app:
+        facts = probe(target(app.url, "stripe", reject_stale=True), 5)
+    for label in ("correct secret", "wrong secret", "stale timestamp"):
+        assert facts.get(label).label == label  # type: ignore[union-attr]
+    assert facts.get("no such event") is None
+
+
+def test_a_timeout_already_spent_sends_nothing() -> None:
+    with receiver("github", SECRETS["github"]) as app, pytest.raises(
+            ProbeTimeout, match="the timeout ran out before the 'correct secret' event was sent"):
+        probe(target(app.url, "github"), 0)
+    assert app.received == []

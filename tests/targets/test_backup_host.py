@@ -44,6 +44,42 @@ def test_backup_errors() -> None:
     assert "Extra inputs are not permitted" in error_of(BackupTarget, path="x", max_age_h=36)
 
 
+def test_backup_options_defaults_and_ranges() -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "x"})
+    assert (target.gzip_integrity, target.show_newest, target.min_count) == (False, 10, None)
+    for show in (1, 1000):
+        target = BackupTarget.model_validate({"name": "b", "path": "x", "show_newest": show})
+        assert target.show_newest == show
+    for show in (0, 1001):
+        assert f"expected 1..1000 files to list in the evidence, got {show}" in error_of(
+            BackupTarget, path="x", show_newest=show)
+
+
+@pytest.mark.parametrize(("path", "host_key"), [
+    ("s3://backups/db/", "s3:aws"), ("s3://backups", "s3:aws"), ("/srv/b/*.gz", "localhost:files"),
+    ("data/*.db", "localhost:files"),
+])
+def test_backup_paths_local_or_s3(path: str, host_key: str) -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": path})
+    assert (target.object_store, target.host_key) == (path.startswith("s3://"), host_key)
+
+
+@pytest.mark.parametrize("path", ["s3:///db/", "s3://", "http://backups.example/db/", "sftp://host/x"])
+def test_backup_paths_that_are_neither(path: str) -> None:
+    assert f"expected a local path or s3://bucket/prefix, got {path!r}" in error_of(BackupTarget, path=path)
+
+
+def test_backup_s3_endpoint_and_region() -> None:
+    target = BackupTarget.model_validate({"name": "b", "path": "s3://b/", "endpoint_url": "http://127.0.0.1:9000",
+                                          "region": "eu-west-1"})
+    assert target.host_key == "127.0.0.1:9000"
+    assert "expected a S3 endpoint URL starting with http:// or https://" in error_of(
+        BackupTarget, path="s3://b/", endpoint_url="ftp://127.0.0.1/")
+    for key, value in (("endpoint_url", "http://127.0.0.1:9000"), ("region", "eu-west-1")):
+        assert "'endpoint_url' and 'region' apply to s3:// paths" in error_of(BackupTarget, path="x",
+                                                                               **{key: value})
+
+
 def test_host_needs_something_to_check() -> None:
     assert "a hosts target checks nothing: give at least one of services, processes" in error_of(HostTarget)
 
@@ -108,3 +144,51 @@ def test_profile_errors_name_the_key_path(tmp_path: Path) -> None:
     path.write_text("name: p\nhosts:\n  - {name: web, listening: [':443']}\n")
     with pytest.raises(ProfileError, match=r"hosts\[0\]\.listening: expected a socket such as"):
         load_profile(path)
+
+
+@pytest.mark.parametrize(("floor", "ratio"), [
+    ("1", True), ("0.5", True), ("10%", True), (1, True), (0.5, True), (0, True),
+    ("2", False), (2, False), (2048, False), ("512MB", False),
+])
+def test_host_memory_floor_reads_numbers_up_to_1_as_ratios(floor: object, ratio: bool) -> None:
+    target = HostTarget.model_validate({"name": "h", "memory_available_min": floor})
+    assert target.memory_available_min is not None and target.memory_available_min.ratio is ratio
+
+
+def test_host_memory_floor_limits_are_one_kind_and_frozen() -> None:
+    assert "not a mix" in error_of(HostTarget, memory_available_min={"warn": "10%", "crit": "512MB"})
+    floor = HostTarget.model_validate({"name": "h", "memory_available_min": "10%"}).memory_available_min
+    with pytest.raises(AttributeError):
+        floor.ratio = False  # type: ignore[misc,union-attr]
+
+
+@pytest.mark.parametrize(("spec", "valid"), [
+    ("tcp://1", True), ("tcp://65535", True), ("tcp://0", False), ("tcp://65536", False),
+    ("tcp://127.0.0.1:6379", True), ("unix:///run/app.sock", True),
+])
+def test_host_listening_ports_are_1_to_65535(spec: str, valid: bool) -> None:
+    if valid:
+        assert HostTarget.model_validate({"name": "h", "listening": [spec]}).listening == [spec]
+    else:
+        assert "expected a socket such as 'tcp://127.0.0.1:6379'" in error_of(HostTarget, listening=[spec])
+
+
+@pytest.mark.parametrize(("limit", "valid"), [
+    (0, True), (1, True), ("90%", True), (-0.1, False), (1.5, False)])
+def test_host_disk_used_is_a_ratio_from_0_to_1(limit: object, valid: bool) -> None:
+    if valid:
+        assert HostTarget.model_validate({"name": "h", "disk_used_max": {"/": limit}}).disk_used_max
+    else:
+        assert "disk_used_max of / is a used ratio between 0 and 1" in error_of(HostTarget,
+                                                                                 disk_used_max={"/": limit})
+
+
+def test_host_file_expectations() -> None:
+    expected = {"/a": {"contains": "x"}, "/b": {"contains": ["y", "z"]}, "/c": {"exists": False}}
+    files = HostTarget.model_validate({"name": "h", "files": expected}).files
+    assert (files["/a"].contains, files["/b"].contains, files["/c"].exists) == (["x"], ["y", "z"], False)
+    for key, value in (("owner", "root"), ("group", "adm"), ("mode", "0600"), ("contains", "x")):
+        assert "'exists: false' cannot be combined with mode, owner, group or contains" in error_of(
+            HostTarget, files={"/a": {"exists": False, key: value}})
+    assert "expected an absolute file path, got 'etc/app.conf'" in error_of(HostTarget,
+                                                                             files={"etc/app.conf": {}})

@@ -107,3 +107,74 @@ def test_min_is_a_floor_and_max_a_ceiling() -> None:
         make(url="http://127.0.0.1:1/m", json_path="a", min={"warn": 1, "crit": 5})
     with pytest.raises(ValidationError, match="inverted for a ceiling"):
         make(url="http://127.0.0.1:1/m", json_path="a", max={"warn": 5, "crit": 1})
+
+
+@pytest.mark.parametrize(("selector", "labels", "matches"), [
+    ('up{job="api"}', {"job": "api"}, True), ('up{job="api"}', {"job": "web"}, False),
+    ('up{job!="api"}', {"job": "web"}, True), ('up{job!="api"}', {"job": "api"}, False),
+    ('up{code=~"5.."}', {"code": "503"}, True), ('up{code=~"5.."}', {"code": "5030"}, False),
+    ('up{code!~"5.."}', {"code": "200"}, True), ('up{code!~"5.."}', {"code": "500"}, False),
+    ('up{job=""}', {}, True),  # a missing label reads as empty, as in PromQL
+    ('up{job="web"}', {"job": "api"}, False), ('up{job!="web"}', {"job": "api"}, True),
+    ('up{job="a.i"}', {"job": "api"}, False), ('up{job!="a.i"}', {"job": "api"}, True),  # not regexes
+    ("up{}", {"job": "api"}, True), ("up", {}, True),
+])
+def test_label_matchers(selector: str, labels: dict[str, str], matches: bool) -> None:
+    assert parse_selector(selector).matches("up", labels) is matches
+    assert parse_selector(selector).matches("down", labels) is False
+    assert parse_selector(selector).matches("upx", labels) is False
+
+
+@pytest.mark.parametrize(("unit", "limit", "hint"), [
+    ("ratio", 40, " (write 40% or 0.4, or set 'unit: percent' for a 0-100 value)"), ("percent", 150, "")])
+def test_a_limit_outside_its_unit_says_the_range(unit: str, limit: float, hint: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        make(url="http://127.0.0.1:1/m", json_path="a", unit=unit, max=limit)
+    high = "1" if unit == "ratio" else "100"
+    said = f"{limit!r} is outside 0..{high}, the range of unit: {unit}{hint} [type=value_error"
+    assert said in str(raised.value)
+
+
+def test_the_ends_of_a_range_and_numbers_without_one() -> None:
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", max=100).max.crit == 100
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", min=0).min.crit == 0
+    for limit in (-0.5, 100.5):
+        with pytest.raises(ValidationError, match="the range of unit: percent"):
+            make(url="http://127.0.0.1:1/m", json_path="a", unit="percent", min=limit)
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="ratio", max=1).max.crit == 1
+    assert make(url="http://127.0.0.1:1/m", json_path="a", min=None, max=1).min is None
+    assert make(url="http://127.0.0.1:1/m", json_path="a", unit="ratio", min=0).min.crit == 0
+    assert make(url="http://127.0.0.1:1/m", json_path="a", min=-5).min.crit == -5
+
+
+@pytest.mark.parametrize(("keys", "described"), [
+    ({"prometheus": "http://127.0.0.1:9090", "query": "sum(up)"}, "query sum(up)"),
+    ({"url": "http://127.0.0.1:1/m", "json_path": "cache.hit"}, "cache.hit"),
+    ({"url": "http://127.0.0.1:1/m", "select": 'errors_total{code="500"}'}, 'errors_total{code="500"}'),
+    ({"url": "http://127.0.0.1:1/m", "select": "errors_total", "divide_by": "requests_total"},
+     "errors_total / requests_total"),
+    ({"url": "http://127.0.0.1:1/m", "json_path": "a", "what": "cache hit rate"}, "cache hit rate"),
+])
+def test_how_the_value_is_named(keys: dict[str, str], described: str) -> None:
+    assert make(max=1, **keys).description_of_value == described
+
+
+def test_what_is_at_most_200_characters() -> None:
+    assert make(url="http://127.0.0.1:1/m", json_path="a", max=1, what="w" * 200).what == "w" * 200
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        make(url="http://127.0.0.1:1/m", json_path="a", max=1, what="w" * 201)
+
+
+def test_a_prometheus_query_takes_no_url() -> None:
+    with pytest.raises(ValidationError, match="'url' and 'divide_by' do not apply to a Prometheus query"):
+        make(prometheus="http://127.0.0.1:9090", query="up", url="http://127.0.0.1:1/m", max=1)
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"prometheus": "ftp://127.0.0.1:9090", "query": "up"}, "expected an http:// or https:// URL"),
+    ({"url": "ftp://127.0.0.1/m", "json_path": "a"}, "expected an http:// or https:// URL"),
+    ({"url": "http://127.0.0.1/m", "json_path": "a["}, "cannot read JSON path 'a\\[' at position 1"),
+])
+def test_urls_and_json_paths_are_checked(keys: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(max=1, **keys)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from opsgate.targets._urls import endpoint
+from opsgate.targets._urls import checked_url, endpoint
+from opsgate.targets._validate import exactly_one
 from opsgate.targets.database import DatabaseTarget
 from opsgate.targets.dns import DnsTarget
 from opsgate.targets.http import HttpTarget
@@ -21,7 +23,8 @@ from opsgate.targets.webhook import WebhookTarget
 @pytest.mark.parametrize(("url", "expected"), [
     ("http://a.example/x", "a.example:80"), ("https://a.example/x", "a.example:443"),
     ("https://a.example:8443/", "a.example:8443"), ("redis://r:6380/0", "r:6380"),
-    ("rediss://r/0", "r:6379"), ("amqp://u:p@mq/", "mq:5672"), ("amqps://mq/", "mq:5671"),
+    ("redis://r/0", "r:6379"), ("rediss://r/0", "r:6379"), ("amqp://u:p@mq/", "mq:5672"),
+    ("amqps://mq/", "mq:5671"),
     ("postgresql://db/app", "db:5432"), ("postgres://db/app", "db:5432"),
     ("mysql://db/app", "db:3306"), ("mariadb://db/app", "db:3306"),
 ])
@@ -59,3 +62,56 @@ def test_invalid_regexes_read_alike_in_every_kind(model: Any, keys: dict[str, An
     with pytest.raises(ValidationError, match=r"invalid regular expression '\(unclosed': missing \)"
                                               r"|invalid regular expression '\(unclosed' in 'up"):
         model.model_validate({"name": "t", **keys})
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("ftp://s3.example/", "expected a S3 endpoint URL starting with http:// or https://, got scheme 'ftp'"),
+    ("s3.example/b", "expected a S3 endpoint URL starting with http:// or https://, got scheme '(none)'"),
+    ("http:///bucket", "expected a S3 endpoint URL with a host, e.g. http://127.0.0.1/"),
+    ("http://[::1/", "expected a S3 endpoint URL, got an unparsable URL: Invalid IPv6 URL"),
+    ("http://s3.example:0/", "the URL's port must be 1-65535, got '0'"),
+    ("http://:0/", "the URL's port must be 1-65535, got '0'"),
+    ("http://s3.example:99999/", "the URL's port must be 1-65535, got '99999'"),
+    ("http://s3.example:x/", "the URL's port must be 1-65535, got 'x'"),
+])
+def test_checked_url_says_what_is_wrong(url: str, problem: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        checked_url(url, ("http", "https"), "S3 endpoint")
+    assert str(raised.value) == problem
+
+
+@pytest.mark.parametrize(("given", "problem"), [
+    ({}, "give exactly one source: 'file', 'journald' or 'command'"),
+    ({"file": "/var/log/app.log", "command": "journalctl"},
+     "give exactly one source: 'file', 'journald' or 'command' (got file, command)"),
+])
+def test_exactly_one_source(given: dict[str, str], problem: str) -> None:
+    model = SimpleNamespace(**{"file": None, "journald": None, "command": None, **given})
+    with pytest.raises(ValueError) as raised:
+        exactly_one(model, ("file", "journald", "command"), "'file', 'journald' or 'command'")
+    assert str(raised.value) == problem
+    one = SimpleNamespace(file=None, journald="app.service", command=None)
+    exactly_one(one, ("file", "journald", "command"), "'file', 'journald' or 'command'")  # no error
+
+
+def test_a_target_is_frozen_once_validated() -> None:
+    target = DnsTarget(name="d", host="a.example")
+    with pytest.raises(ValidationError, match="frozen"):
+        target.host = "b.example"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("retries", "valid"), [(-1, False), (0, True), (10, True), (11, False)])
+def test_retries_range_from_0_to_10(retries: int, valid: bool) -> None:
+    if valid:
+        assert DnsTarget(name="d", host="a.example", retries=retries).retries == retries
+    else:
+        with pytest.raises(ValidationError, match="retries"):
+            DnsTarget(name="d", host="a.example", retries=retries)
+
+
+def test_a_check_without_load_is_not_intrusive_and_keys_its_host_by_kind_and_name() -> None:
+    from opsgate.targets.custom import CustomTarget
+
+    target = CustomTarget(name="orders")
+    assert target.intrusive is False and DnsTarget(name="d", host="a.example").intrusive is False
+    assert target.host_key == "custom:orders"

@@ -27,8 +27,10 @@ ADVICE = ("the endpoint is slower than its SLO: compare with its latency dashboa
 
 
 def fmt_latency(seconds: float) -> str:
-    """`0.42ms`, `20.3ms`, `420ms`, `3.2s`: three significant digits below a second."""
-    return f"{seconds * 1000:.3g}ms" if seconds < 1 else format_duration(seconds)
+    """`0.42ms`, `20.3ms`, `420ms`, `3.2s`: three significant digits below a second. From 999.5 ms
+    on, three digits round to 1000, which `.3g` writes `1e+03`: those are whole milliseconds."""
+    milliseconds = seconds * 1000
+    return f"{milliseconds:.3g}ms" if milliseconds < 999.5 else format_duration(seconds)
 
 
 def judge_latency(target: LatencyTarget, facts: LatencySample, verdict: Verdict) -> None:
