@@ -133,7 +133,7 @@ def test_quoted_bodies_are_cut_to_their_length() -> None:
                     response(503, body)) == [
         "crit: status 503 Service Unavailable, expected 200; body starts '" + "x" * 160 + "'",
         "crit: body does not match /Welcome/; starts '" + "x" * 120 + "'",
-        "crit: body contains forbidden /x+/: '" + "x" * 80 + "'",
+        "crit: body contains forbidden /x+/: '" + "x" * 80 + "\u2026'",
     ]
 
 

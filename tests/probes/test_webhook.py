@@ -130,7 +130,7 @@ def test_the_evidence_shows_each_exchange() -> None:
     facts = WebhookFacts("http://h/hook", "github", (
         Exchange("correct secret", 200, "OK", 1.0, "x" * 130, ("X-Hub-Signature-256",)),))
     assert facts.evidence() == ("POST http://h/hook [correct secret] headers X-Hub-Signature-256 -> 200 OK "
-                                f"(1000 ms) '{'x' * 120}'")
+                                f"(1000 ms) '{'x' * 120}\u2026'")
 
 
 
