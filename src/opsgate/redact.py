@@ -94,20 +94,19 @@ class Redactor:
             self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
-        if self._secrets and (CUT in text or "\\u2026" in text):
+        if self._secrets and _CUT_MARKS.search(text):
             text = self._mask_heads_at_cuts(text)
         if "://" not in text:  # no URL in it can carry a credential: spare the scan
             return text
         return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
 
-
     def _mask_heads_at_cuts(self, text: str) -> str:
         """Mask the longest head of a secret that ends where `clip` cut the text."""
         parts = _CUT_MARKS.split(text)  # text, mark, text, mark, ..., text
         for i in range(0, len(parts) - 1, 2):
-            head = max((len(secret) - cut for secret in self._secrets
-                        for cut in range(1, len(secret) - _SHORTEST_SECRET + 1)
-                        if parts[i].endswith(secret[:len(secret) - cut])), default=0)
+            head = max((length for secret in self._secrets
+                        for length in range(_SHORTEST_SECRET, len(secret))
+                        if parts[i].endswith(secret[:length])), default=0)
             if head:
                 parts[i] = parts[i][:-head] + MASK
         return "".join(parts)
